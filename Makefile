@@ -1,0 +1,30 @@
+# The two commands: `make repro` and `make test`. Both create .venv from the lock file on first use.
+#   make repro PROFILE=ci   writes profiles/ci.yaml over params.yaml, then runs `dvc repro`.
+PYTHON ?= python3
+VENV := .venv
+PROFILE ?=
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: repro test lint lock
+
+$(VENV)/installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	touch $@
+
+repro: $(VENV)/installed
+ifneq ($(PROFILE),)
+	python -m rnncompare.profiles profiles/$(PROFILE).yaml params.yaml
+endif
+	dvc repro
+
+test: $(VENV)/installed
+	python -m pytest
+
+lint: $(VENV)/installed
+	ruff check . && ruff format --check .
+
+# Refresh requirements.lock from pyproject.toml (needs uv: `pip install uv`).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 -o requirements.lock

@@ -1,0 +1,1 @@
+"""Recurrent networks trained and compared in a reproducible DVC + MLflow pipeline."""

@@ -1,0 +1,131 @@
+"""params.yaml parsed and validated once, into small dataclasses that stages pass down.
+
+Every key is checked: an unknown key, a wrong type or an out-of-range value is a PipelineError
+that names the key, the value and the valid choices.
+"""
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from rnncompare.errors import PipelineError
+
+CANONICAL_MNIST_MIRRORS = (
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class SumParams:
+    """The sum-of-bits dataset."""
+
+    seed: int = 0
+    length: int = 10
+    train_size: int = 10_000
+    validation_size: int = 1_000
+    test_size: int = 2_000
+    long_factors: tuple[int, ...] = (2, 5)
+
+    def validate(self, where: str) -> None:
+        for name in ("length", "train_size", "validation_size", "test_size"):
+            _require(getattr(self, name) > 0, f"{where}.{name}", getattr(self, name), "a positive integer")
+        _require(all(f > 1 for f in self.long_factors), f"{where}.long_factors", self.long_factors,
+                 "a list of integers greater than 1, e.g. [2, 5]")
+
+
+@dataclasses.dataclass(frozen=True)
+class MnistParams:
+    """Where MNIST comes from and how it is verified."""
+
+    sources: tuple[str, ...] = CANONICAL_MNIST_MIRRORS
+    allow_non_canonical: bool = False
+    timeout_seconds: float = 60.0
+
+    def validate(self, where: str) -> None:
+        _require(len(self.sources) > 0, f"{where}.sources", self.sources,
+                 "a list of at least one directory, file:// or https:// URL")
+        for source in self.sources:
+            scheme = source.split("://", 1)[0] if "://" in source else None
+            _require(scheme in (None, "file", "http", "https"), f"{where}.sources", source,
+                     "a local directory, a file:// URL or an http(s):// URL")
+        _require(self.timeout_seconds > 0, f"{where}.timeout_seconds", self.timeout_seconds,
+                 "a positive number of seconds")
+
+
+@dataclasses.dataclass(frozen=True)
+class Params:
+    """Everything in params.yaml, one section per stage."""
+
+    sum: SumParams = SumParams()
+    mnist: MnistParams = MnistParams()
+
+
+def _require(condition: bool, key: str, value: Any, expected: str) -> None:
+    if not condition:
+        raise PipelineError(f"params.yaml: {key} = {value!r} is invalid; expected {expected}.")
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Check `value` against a field's type annotation and convert YAML lists to tuples."""
+    origin = typing.get_origin(annotation)
+    if dataclasses.is_dataclass(annotation):
+        return parse_section(annotation, value, key)
+    if origin is Literal:
+        choices = typing.get_args(annotation)
+        _require(value in choices, key, value, "one of " + ", ".join(map(repr, choices)))
+        return value
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(annotation)
+        if value is None and type(None) in options:
+            return None
+        (annotation,) = [option for option in options if option is not type(None)]
+        return _coerce(value, annotation, key)
+    if origin is tuple:
+        item_type = typing.get_args(annotation)[0]
+        _require(isinstance(value, list), key, value, f"a list of {item_type.__name__}")
+        return tuple(_coerce(item, item_type, f"{key}[{index}]") for index, item in enumerate(value))
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    valid = isinstance(value, annotation) and not (annotation is int and isinstance(value, bool))
+    _require(valid, key, value, f"a value of type {annotation.__name__}")
+    return value
+
+
+def parse_section(cls: type, mapping: Any, where: str) -> Any:
+    """Build dataclass `cls` from a YAML mapping, refusing unknown keys and invalid values."""
+    if mapping is None:
+        mapping = {}
+    if not isinstance(mapping, dict):
+        raise PipelineError(f"params.yaml: {where} must be a mapping of keys to values, got {mapping!r}.")
+    hints = typing.get_type_hints(cls)
+    names = [field.name for field in dataclasses.fields(cls)]
+    for key in mapping:
+        if key not in names:
+            raise PipelineError(
+                f"params.yaml: unknown key '{where + '.' if where else ''}{key}'; "
+                f"valid keys here are: {', '.join(names)}."
+            )
+    section = cls(**{key: _coerce(value, hints[key], f"{where + '.' if where else ''}{key}")
+                     for key, value in mapping.items()})
+    if hasattr(section, "validate"):
+        section.validate(where)
+    return section
+
+
+def load_params(path: Path = Path("params.yaml")) -> Params:
+    """Read and validate params.yaml."""
+    try:
+        document = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise PipelineError(f"{path} not found; run from the repository root, where params.yaml lives.") from None
+    except yaml.YAMLError as error:
+        raise PipelineError(f"{path} is not valid YAML: {error}") from None
+    try:
+        return parse_section(Params, document, "")
+    except PipelineError as error:
+        raise PipelineError(str(error).replace("params.yaml", str(path), 1)) from None

@@ -1,0 +1,19 @@
+"""The one exception type for failures a user can fix, and the entry point that reports them."""
+
+import logging
+import sys
+from collections.abc import Callable
+
+
+class PipelineError(Exception):
+    """An expected failure: the message names the file, key or value and the fix."""
+
+
+def run_stage(main: Callable[[], None]) -> None:
+    """Run a stage's `main()`; turn a PipelineError into one clear line and exit status 1."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        main()
+    except PipelineError as error:
+        logging.getLogger("rnncompare").error("%s", error)
+        sys.exit(1)
