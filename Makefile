@@ -3,13 +3,15 @@
 PYTHON ?= python3
 VENV := .venv
 PROFILE ?=
+# GPU=1 installs TensorFlow with CUDA (requirements-gpu.lock) instead of the CPU build.
+LOCK := $(if $(GPU),requirements-gpu.lock,requirements.lock)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: repro test lint lock
 
-$(VENV)/installed: requirements.lock
+$(VENV)/installed: $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
 	touch $@
 
 repro: $(VENV)/installed
@@ -24,7 +26,9 @@ test: $(VENV)/installed
 lint: $(VENV)/installed
 	ruff check . && ruff format --check .
 
-# Refresh requirements.lock from pyproject.toml (needs uv: `pip install uv`).
+# Refresh both lock files from pyproject.toml (needs uv: `pip install uv`).
+UV_COMPILE := uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --quiet
 lock:
-	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
-		--python-platform x86_64-manylinux_2_28 -o requirements.lock
+	$(UV_COMPILE) --extra cpu -o requirements.lock
+	$(UV_COMPILE) --extra gpu -o requirements-gpu.lock

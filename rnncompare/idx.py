@@ -23,6 +23,11 @@ def read_idx(path: Path, expected_magic: int, origin: str) -> np.ndarray:
             f"{Path(path).name} from {origin} is not a complete gzip file ({error}); "
             "the file on that mirror is truncated or damaged: repair it or remove the mirror from mnist.sources."
         ) from None
+    if len(raw) < 4:
+        raise PipelineError(
+            f"{Path(path).name} from {origin} holds {len(raw)} bytes, too few for an IDX header; "
+            "the file on that mirror is empty or truncated: repair it or remove the mirror from mnist.sources."
+        )
     magic = int.from_bytes(raw[:4], "big")
     if magic != expected_magic:
         raise PipelineError(

@@ -1,0 +1,83 @@
+"""Shared fixtures: the real mnist-mini mirror, real HTTP mirrors on 127.0.0.1, and a CI-sized config."""
+
+import functools
+import hashlib
+import http.server
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MNIST_MINI = REPO_ROOT.parent / "shared" / "data" / "mnist-mini"
+
+
+@pytest.fixture(scope="session")
+def mnist_mini() -> Path:
+    """The real MNIST subset laid out as a mirror beside the repository."""
+    if not (MNIST_MINI / "SHA256SUMS").is_file():
+        pytest.fail(f"{MNIST_MINI} is missing: tests need the mnist-mini mirror at ../shared/data/mnist-mini")
+    return MNIST_MINI
+
+
+@pytest.fixture
+def mirror_copy(tmp_path, mnist_mini) -> Path:
+    """A writable copy of mnist-mini that a test may damage."""
+    return Path(shutil.copytree(mnist_mini, tmp_path / "mirror"))
+
+
+def write_checksums(mirror: Path) -> None:
+    """Declare the mirror's current files in its SHA256SUMS, as a mirror of its own data would."""
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}" for p in sorted(mirror.glob("*.gz"))]
+    (mirror / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+
+
+def corrupt(path: Path) -> str:
+    """Flip one byte in the middle of a file; return the damaged file's SHA-256."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return hashlib.sha256(data).hexdigest()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _TruncatingHandler(_QuietHandler):
+    """Announces the whole file, sends half of it, then drops the connection."""
+
+    def copyfile(self, source, outputfile):
+        data = source.read()
+        outputfile.write(data[: len(data) // 2])
+        outputfile.flush()
+        self.close_connection = True
+
+
+@pytest.fixture
+def serve():
+    """Start a real HTTP server on 127.0.0.1 for a directory; returns its base URL."""
+    servers = []
+
+    def start(directory: Path, drop_mid_file: bool = False) -> str:
+        handler_class = _TruncatingHandler if drop_mid_file else _QuietHandler
+        handler = functools.partial(handler_class, directory=str(directory))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def run_module(module: str, *arguments: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
+    """Run `python -m module` as a stage runs under DVC, capturing its output."""
+    return subprocess.run([sys.executable, "-m", module, *arguments], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)

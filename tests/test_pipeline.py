@@ -1,0 +1,64 @@
+"""The real `dvc repro` in a temporary copy of the repository: builds the data, then reruns nothing."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnncompare.outputs import load_arrays
+from rnncompare.profiles import apply_profile
+from tests.conftest import REPO_ROOT
+
+DVC = str(Path(sys.executable).with_name("dvc"))
+LOCAL_STATE = {".venv", ".git", "data", "mlflow.db", "mlartifacts", ".pytest_cache", ".ruff_cache", "tmp"}
+
+
+def dvc(*arguments: str, cwd: Path) -> str:
+    # Stages run `python -m ...`: that must be this environment's Python, as under `make`.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    result = subprocess.run([DVC, *arguments], cwd=cwd, capture_output=True, text=True, timeout=900,
+                            env={**os.environ, "PATH": path})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+@pytest.fixture
+def repository(tmp_path, mnist_mini) -> Path:
+    """A copy of the working tree, as a fresh git repository, with the CI profile applied."""
+    copy = tmp_path / "repo"
+    shutil.copytree(REPO_ROOT, copy, ignore=lambda directory, names: [n for n in names if n in LOCAL_STATE])
+    (copy / "dvc.lock").unlink(missing_ok=True)
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+    apply_profile(copy / "profiles" / "ci.yaml", copy / "params.yaml")
+    # The copy lives elsewhere, so the profile's relative mirror path is made absolute.
+    text = (copy / "params.yaml").read_text().replace("../shared/data/mnist-mini", str(mnist_mini))
+    (copy / "params.yaml").write_text(text)
+    return copy
+
+
+@pytest.mark.slow
+def test_dvc_repro_builds_both_datasets_then_reruns_nothing(repository):
+    first = dvc("repro", "generate_sum", "fetch_mnist", cwd=repository)
+    assert "Running stage 'generate_sum'" in first and "Running stage 'fetch_mnist'" in first
+    assert load_arrays(repository / "data" / "mnist" / "train.npz")["images"].shape == (5000, 28, 28)
+    assert load_arrays(repository / "data" / "mnist" / "test.npz")["labels"].shape == (10000,)
+    sums = load_arrays(repository / "data" / "sum" / "test_5x.npz")
+    np.testing.assert_array_equal(sums["sums"], sums["bits"].sum(axis=(1, 2)))
+
+    second = dvc("repro", "generate_sum", "fetch_mnist", cwd=repository)
+    assert "Running stage" not in second
+    assert "didn't change, skipping" in second
+
+
+@pytest.mark.slow
+def test_dvc_repro_after_a_param_change_reruns_only_that_stage(repository):
+    dvc("repro", "generate_sum", "fetch_mnist", cwd=repository)
+    text = (repository / "params.yaml").read_text().replace("seed: 0", "seed: 1", 1)
+    (repository / "params.yaml").write_text(text)
+    output = dvc("repro", "generate_sum", "fetch_mnist", cwd=repository)
+    assert "Running stage 'generate_sum'" in output
+    assert "Running stage 'fetch_mnist'" not in output
