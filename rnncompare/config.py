@@ -57,12 +57,74 @@ class MnistParams:
                  "a positive number of seconds")
 
 
+Cell = Literal["simple", "lstm", "gru", "lnlstm"]
+Task = Literal["sum", "mnist"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelParams:
+    """One recurrent variant: its cell, size and stacking."""
+
+    cell: Cell = "lstm"
+    units: int = 128
+    layers: int = 1
+    dropout: float = 0.0
+    bidirectional: bool = False
+    forget_bias: float = 1.0
+
+    def validate(self, where: str) -> None:
+        _require(self.units > 0, f"{where}.units", self.units, "a positive integer")
+        _require(self.layers > 0, f"{where}.layers", self.layers, "a positive integer")
+        _require(0.0 <= self.dropout < 1.0, f"{where}.dropout", self.dropout, "a rate in [0, 1)")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingParams:
+    """How one task is trained."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    optimizer: Literal["adam", "sgd"] = "adam"
+    learning_rate: float = 0.001
+    patience: int = 5
+    validation_fraction: float = 0.1  # held out of the training set when the task has no validation split
+    train_size: int | None = None  # use only the first N training examples (seed-parity recipes)
+
+    def validate(self, where: str) -> None:
+        for name in ("epochs", "batch_size", "patience"):
+            _require(getattr(self, name) > 0, f"{where}.{name}", getattr(self, name), "a positive integer")
+        _require(self.learning_rate > 0, f"{where}.learning_rate", self.learning_rate, "a positive number")
+        _require(0.0 < self.validation_fraction < 1.0, f"{where}.validation_fraction",
+                 self.validation_fraction, "a fraction in (0, 1)")
+        _require(self.train_size is None or self.train_size > 0, f"{where}.train_size", self.train_size,
+                 "a positive integer, or null for the whole training set")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainParams:
+    """Training settings shared by every model, and one section per task."""
+
+    seed: int = 0
+    deterministic: bool = True
+    sum: TrainingParams = TrainingParams()
+    mnist: TrainingParams = TrainingParams()
+
+
 @dataclasses.dataclass(frozen=True)
 class Params:
     """Everything in params.yaml, one section per stage."""
 
     sum: SumParams = SumParams()
     mnist: MnistParams = MnistParams()
+    train: TrainParams = TrainParams()
+    models: dict[str, ModelParams] = dataclasses.field(default_factory=dict)
+
+    def model(self, variant: str) -> ModelParams:
+        """The params of one variant, or an error listing the variants params.yaml defines."""
+        if variant not in self.models:
+            raise PipelineError(f"params.yaml: no variant '{variant}' under models; "
+                                f"defined variants: {', '.join(self.models)}.")
+        return self.models[variant]
 
 
 def _require(condition: bool, key: str, value: Any, expected: str) -> None:
@@ -85,6 +147,10 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
             return None
         (annotation,) = [option for option in options if option is not type(None)]
         return _coerce(value, annotation, key)
+    if origin is dict:
+        _require(isinstance(value, dict), key, value, "a mapping of names to sections")
+        value_type = typing.get_args(annotation)[1]
+        return {name: _coerce(item, value_type, f"{key}.{name}") for name, item in value.items()}
     if origin is tuple:
         item_type = typing.get_args(annotation)[0]
         _require(isinstance(value, list), key, value, f"a list of {item_type.__name__}")

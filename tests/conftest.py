@@ -11,8 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from rnncompare.config import ModelParams, TrainingParams
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MNIST_MINI = REPO_ROOT.parent / "shared" / "data" / "mnist-mini"
+
+
+# Every cell kind in its smallest useful size, named as the variants in params.yaml.
+VARIANTS = {
+    "rnn": ModelParams(cell="simple", units=8),
+    "lstm": ModelParams(cell="lstm", units=8, forget_bias=0.8),
+    "gru": ModelParams(cell="gru", units=8),
+    "lnlstm": ModelParams(cell="lnlstm", units=8),
+    "bilstm": ModelParams(cell="lstm", units=8, bidirectional=True),
+    "bigru": ModelParams(cell="gru", units=8, bidirectional=True, layers=2),
+}
+TINY_TRAINING = TrainingParams(epochs=2, batch_size=8, learning_rate=0.01, patience=2)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,51 @@
+"""Test-set metrics of a trained model, named plainly (`test.accuracy`, `test_5x.within_0.05`)."""
+
+import keras
+import numpy as np
+
+from rnncompare.config import Task
+from rnncompare.tasks import Split
+
+SUM_TOLERANCE = 0.05  # the seed tutorials' "accuracy": predictions within 0.05 of the true sum
+NUM_CLASSES = 10
+
+
+def sum_metrics(predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """predictions, targets: float[n, 1]."""
+    error = predictions.reshape(-1) - targets.reshape(-1)
+    return {
+        "mse": float(np.mean(error**2)),
+        "mae": float(np.mean(np.abs(error))),
+        f"within_{SUM_TOLERANCE}": float(np.mean(np.abs(error) < SUM_TOLERANCE)),
+        "rounded_accuracy": float(np.mean(np.round(predictions.reshape(-1)) == targets.reshape(-1))),
+    }
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """int[true class, predicted class] counts."""
+    return np.bincount(labels * NUM_CLASSES + predicted, minlength=NUM_CLASSES**2).reshape(NUM_CLASSES, NUM_CLASSES)
+
+
+def mnist_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """probabilities: float[n, 10]; labels: int[n]."""
+    predicted = probabilities.argmax(axis=1)
+    matrix = confusion_matrix(labels, predicted)
+    chosen = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
+    return {
+        "accuracy": float(np.mean(predicted == labels)),
+        "loss": float(-np.mean(np.log(chosen))),
+        "per_class_accuracy": {str(digit): float(matrix[digit, digit] / max(matrix[digit].sum(), 1))
+                               for digit in range(NUM_CLASSES)},
+        "confusion_matrix": matrix.tolist(),
+    }
+
+
+def evaluate(model: keras.Model, task: Task, tests: dict[str, Split],
+             batch_size: int = 512) -> tuple[dict, dict[str, np.ndarray]]:
+    """({test set: {metric: value}}, {test set: model outputs}) for every test set of the task."""
+    results, outputs = {}, {}
+    for name, (inputs, targets) in tests.items():
+        outputs[name] = model.predict(inputs, batch_size=batch_size, verbose=0)
+        results[name] = (sum_metrics(outputs[name], targets) if task == "sum"
+                         else mnist_metrics(outputs[name], targets))
+    return results, outputs

@@ -1,0 +1,85 @@
+"""Every variant is built here: a task's input and head around a stack of recurrent layers.
+
+| task  | input                        | body                                   | head                     |
+|-------|------------------------------|----------------------------------------|--------------------------|
+| sum   | bits [batch, time, 1]        | Dense(units) projection, then the RNN  | Dense(1): the sum        |
+| mnist | rows [batch, 28, 28] in 0..1 | the RNN                                | Dense(10, softmax)       |
+
+The RNN is `layers` recurrent layers of `units` (each bidirectional if asked, concatenating both
+directions to [batch, time, 2 * units]), every one but the last returning the whole sequence.
+"""
+
+import keras
+from keras import layers
+
+from rnncompare.config import ModelParams, Task
+from rnncompare.lnlstm import LayerNormLSTMCell
+
+MNIST_ROWS = MNIST_COLUMNS = 28
+NUM_CLASSES = 10
+
+
+@keras.saving.register_keras_serializable(package="rnncompare")
+class ForgetBiasInitializer(keras.initializers.Initializer):
+    """LSTM bias [4 * units]: zeros, except `forget_bias` on the forget gate (Keras order i, f, c, o)."""
+
+    def __init__(self, forget_bias: float = 1.0):
+        self.forget_bias = forget_bias
+
+    def __call__(self, shape, dtype=None):
+        units = shape[0] // 4
+        return keras.ops.concatenate([
+            keras.ops.zeros((units,), dtype), keras.ops.full((units,), self.forget_bias, dtype),
+            keras.ops.zeros((2 * units,), dtype)])
+
+    def get_config(self):
+        return {"forget_bias": self.forget_bias}
+
+
+def _simple(params: ModelParams, **options) -> layers.Layer:
+    return layers.SimpleRNN(params.units, **options)
+
+
+def _lstm(params: ModelParams, **options) -> layers.Layer:
+    # Default activations, no recurrent dropout, no unroll: the settings that keep cuDNN on a GPU.
+    return layers.LSTM(params.units, unit_forget_bias=False,
+                       bias_initializer=ForgetBiasInitializer(params.forget_bias), **options)
+
+
+def _gru(params: ModelParams, **options) -> layers.Layer:
+    return layers.GRU(params.units, **options)  # reset_after=True by default: cuDNN-eligible
+
+
+def _lnlstm(params: ModelParams, **options) -> layers.Layer:
+    return layers.RNN(LayerNormLSTMCell(params.units, forget_bias=params.forget_bias), **options)
+
+
+RECURRENT_LAYERS = {"simple": _simple, "lstm": _lstm, "gru": _gru, "lnlstm": _lnlstm}
+
+
+def recurrent_stack(inputs, params: ModelParams):
+    """[batch, time, features] -> [batch, units] (or [batch, 2 * units] when bidirectional)."""
+    outputs = inputs
+    for index in range(params.layers):
+        last = index == params.layers - 1
+        layer = RECURRENT_LAYERS[params.cell](params, return_sequences=not last, name=f"{params.cell}_{index}")
+        if params.bidirectional:
+            layer = layers.Bidirectional(layer, merge_mode="concat", name=f"bidirectional_{index}")
+        outputs = layer(outputs)
+        if params.dropout:
+            outputs = layers.Dropout(params.dropout, name=f"dropout_{index}")(outputs)
+    return outputs
+
+
+def build_model(task: Task, params: ModelParams, name: str = "model") -> keras.Model:
+    """The uncompiled model of one variant for one task."""
+    if task == "sum":
+        inputs = keras.Input(shape=(None, 1), name="bits")  # any length: the 2L and 5L test sets
+        features = layers.Dense(params.units, name="projection")(inputs)
+        outputs = layers.Dense(1, name="sum")(recurrent_stack(features, params))  # [batch, 1]
+    elif task == "mnist":
+        inputs = keras.Input(shape=(MNIST_ROWS, MNIST_COLUMNS), name="rows")
+        outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(recurrent_stack(inputs, params))
+    else:
+        raise ValueError(f"unknown task {task!r}; expected 'sum' or 'mnist'")
+    return keras.Model(inputs, outputs, name=name)

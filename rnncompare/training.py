@@ -1,0 +1,68 @@
+"""Compile and fit a model with early stopping; a NaN loss is an error, never a saved model."""
+
+import logging
+import math
+import time
+
+import keras
+import numpy as np
+
+from rnncompare.config import Task, TrainingParams
+from rnncompare.errors import PipelineError
+from rnncompare.tasks import TaskData
+
+log = logging.getLogger(__name__)
+
+# Per task: the loss and the metric shown per epoch (train and validation).
+OBJECTIVES = {
+    "sum": ("mean_squared_error", "mean_absolute_error"),
+    "mnist": ("sparse_categorical_crossentropy", "accuracy"),
+}
+
+
+def make_optimizer(training: TrainingParams) -> keras.optimizers.Optimizer:
+    if training.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=training.learning_rate)
+    return keras.optimizers.Adam(learning_rate=training.learning_rate)
+
+
+def compile_model(model: keras.Model, task: Task, training: TrainingParams) -> None:
+    loss, metric = OBJECTIVES[task]
+    model.compile(optimizer=make_optimizer(training), loss=loss, metrics=[metric])
+
+
+class EpochLog(keras.callbacks.Callback):
+    """One progress line per epoch, through `logging`, with the epoch's time."""
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = "  ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items())
+        log.info("epoch %d/%d  %s  (%.1f s)", epoch + 1, self.epochs, values, time.perf_counter() - self.started)
+
+
+def fit(model: keras.Model, data: TaskData, task: Task, training: TrainingParams,
+        extra_callbacks: list | None = None) -> dict[str, list[float]]:
+    """Train until `epochs` or early stopping (restoring the best weights); return the history."""
+    compile_model(model, task, training)
+    callbacks = [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=training.patience,
+                                      restore_best_weights=True),
+        EpochLog(training.epochs),
+        *(extra_callbacks or []),
+    ]
+    history = model.fit(*data.train, validation_data=data.validation, epochs=training.epochs,
+                        batch_size=training.batch_size, shuffle=True, callbacks=callbacks, verbose=0)
+    losses = history.history["loss"]
+    if any(not math.isfinite(loss) for loss in losses) or not np.all(np.isfinite(model.get_weights()[0])):
+        raise PipelineError(
+            f"training of this {task} model diverged: the loss became NaN or infinite in epoch {len(losses)}. "
+            f"Lower train.{task}.learning_rate in params.yaml (now {training.learning_rate})."
+        )
+    return {name: [float(value) for value in values] for name, values in history.history.items()}

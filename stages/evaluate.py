@@ -1,0 +1,80 @@
+"""Stage evaluate@<task>-<variant>: test-set metrics of one trained model, and its plots.
+
+Writes the metrics JSON (a DVC metrics file) and, for MNIST, the confusion matrix as a DVC plot
+(confusion.csv) and as a picture (confusion.png).
+"""
+
+import argparse
+import csv
+import logging
+import os
+from pathlib import Path
+
+import keras
+
+from rnncompare.errors import PipelineError, run_stage
+from rnncompare.evaluation import evaluate
+from rnncompare.outputs import replaced_directory, write_json
+from rnncompare.plots import save_confusion_png, save_sum_predictions_png
+from rnncompare.tasks import load_tests
+
+log = logging.getLogger(__name__)
+
+
+def write_confusion_csv(path: Path, matrix: list[list[int]]) -> None:
+    """One row per test image, as DVC's confusion template expects: actual, predicted."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["actual", "predicted"])
+        for actual, row in enumerate(matrix):
+            for predicted, count in enumerate(row):
+                writer.writerows([[actual, predicted]] * count)
+
+
+def write_predictions_csv(path: Path, tests: dict, predictions: dict) -> None:
+    """Per test sequence: its test set, true sum and predicted sum (a DVC scatter plot)."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["test_set", "actual", "predicted"])
+        for name, (_, targets) in tests.items():
+            for actual, predicted in zip(targets.reshape(-1), predictions[name].reshape(-1), strict=True):
+                writer.writerow([name, f"{actual:g}", f"{predicted:.4f}"])
+
+
+def load_model(path: Path) -> keras.Model:
+    if not path.is_file():
+        raise PipelineError(f"{path} not found; train it first with `dvc repro` (or `make repro`).")
+    import rnncompare.models  # noqa: F401  registers the custom layers for safe-mode loading
+
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", choices=["sum", "mnist"], required=True)
+    parser.add_argument("--model", type=Path, required=True, help="the trained model.keras")
+    parser.add_argument("--data", type=Path, required=True, help="the task's data directory")
+    parser.add_argument("--metrics", type=Path, required=True, help="metrics JSON to write")
+    parser.add_argument("--plots", type=Path, required=True, help="directory for plots to (re)write")
+    arguments = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    tests = load_tests(arguments.task, arguments.data)
+    model = load_model(arguments.model)
+    metrics, predictions = evaluate(model, arguments.task, tests)
+    title = arguments.model.parent.name
+    with replaced_directory(arguments.plots) as staging:
+        if arguments.task == "mnist":
+            matrix = metrics["test"].pop("confusion_matrix")
+            write_confusion_csv(staging / "confusion.csv", matrix)
+            save_confusion_png(staging / "confusion.png", matrix, title=title)
+        else:
+            write_predictions_csv(staging / "predictions.csv", tests, predictions)
+            save_sum_predictions_png(staging / "predictions.png", tests, predictions, title=title)
+    write_json(arguments.metrics, metrics)
+    for name, values in metrics.items():
+        log.info("%s: %s", name, ", ".join(f"{k} {v:.4f}" for k, v in values.items() if isinstance(v, float)))
+
+
+if __name__ == "__main__":
+    run_stage(main)

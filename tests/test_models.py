@@ -1,0 +1,117 @@
+"""Every variant builds with the documented shapes, learns, and survives a .keras round trip."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+
+from rnncompare.config import ModelParams
+from rnncompare.lnlstm import LayerNormLSTMCell
+from rnncompare.models import build_model
+from rnncompare.training import compile_model
+from tests.conftest import TINY_TRAINING, VARIANTS
+
+RNG = np.random.default_rng(0)
+INPUTS = {
+    "sum": RNG.integers(0, 2, size=(8, 6, 1)).astype("float32"),
+    "mnist": RNG.random((8, 28, 28), dtype=np.float32),
+}
+TARGETS = {"sum": INPUTS["sum"].sum(axis=1), "mnist": RNG.integers(0, 10, size=8).astype("int32")}
+OUTPUT_SHAPES = {"sum": (8, 1), "mnist": (8, 10)}
+
+
+@pytest.mark.parametrize("task", ["sum", "mnist"])
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_variant_outputs_the_task_shape(task, variant):
+    model = build_model(task, VARIANTS[variant])
+    assert tuple(model(INPUTS[task]).shape) == OUTPUT_SHAPES[task]
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_sum_model_accepts_longer_sequences_than_it_was_built_for(variant):
+    model = build_model("sum", VARIANTS[variant])
+    assert tuple(model(np.ones((2, 50, 1), "float32")).shape) == (2, 1)
+
+
+def test_bidirectional_concatenates_both_directions():
+    model = build_model("mnist", VARIANTS["bilstm"])
+    assert model.get_layer("bidirectional_0").output.shape == (None, 2 * VARIANTS["bilstm"].units)
+
+
+def test_stacked_layers_and_dropout_come_from_params():
+    params = dataclasses.replace(VARIANTS["gru"], layers=3, dropout=0.25)
+    model = build_model("mnist", params)
+    assert [layer.name for layer in model.layers if layer.name.startswith("gru_")] == ["gru_0", "gru_1", "gru_2"]
+    assert model.get_layer("dropout_2").rate == 0.25
+
+
+@pytest.mark.parametrize("task", ["sum", "mnist"])
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_one_training_step_changes_every_recurrent_weight(task, variant):
+    model = build_model(task, VARIANTS[variant])
+    compile_model(model, task, TINY_TRAINING)
+    before = [weight.numpy().copy() for weight in model.trainable_weights]
+    model.train_on_batch(INPUTS[task], TARGETS[task])
+    after = [weight.numpy() for weight in model.trainable_weights]
+    unchanged = [w.path for w, old, new in zip(model.trainable_weights, before, after, strict=True)
+                 if np.array_equal(old, new)]
+    assert unchanged == []
+
+
+@pytest.mark.parametrize("task", ["sum", "mnist"])
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_keras_file_round_trip_in_safe_mode_predicts_the_same(task, variant, tmp_path):
+    model = build_model(task, VARIANTS[variant])
+    path = tmp_path / "model.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(reloaded.predict(INPUTS[task], verbose=0), model.predict(INPUTS[task], verbose=0),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_lstm_forget_bias_sets_the_forget_gate_bias_only():
+    model = build_model("mnist", dataclasses.replace(VARIANTS["lstm"], units=4, forget_bias=0.8))
+    bias = model.get_layer("lstm_0").cell.bias.numpy()  # gates in Keras order: input, forget, cell, output
+    np.testing.assert_array_equal(bias, [0.0] * 4 + [0.8] * 4 + [0.0] * 8)
+
+
+def _layer_norm(values, gain, shift, epsilon=1e-12):
+    return (values - values.mean(-1, keepdims=True)) / np.sqrt(values.var(-1, keepdims=True) + epsilon) * gain + shift
+
+
+def test_layer_norm_cell_matches_a_numpy_reference_of_tf1_layer_norm_basic_lstm_cell():
+    units, input_dim, batch = 5, 3, 4
+    cell = LayerNormLSTMCell(units, forget_bias=0.7)
+    cell.build((batch, input_dim))
+    rng = np.random.default_rng(1)
+    for weight in cell.weights:  # random gains and shifts too, so the reference checks their placement
+        weight.assign(rng.normal(size=weight.shape).astype("float32"))
+    inputs = rng.normal(size=(batch, input_dim)).astype("float32")
+    hidden, state = (rng.normal(size=(batch, units)).astype("float32") for _ in range(2))
+
+    output, (new_hidden, new_state) = cell(inputs, [hidden, state])
+
+    kernel, recurrent, gate_gain, gate_shift, state_gain, state_shift = (w.numpy() for w in cell.weights)
+    gates = (inputs @ kernel + hidden @ recurrent).reshape(batch, 4, units)
+    i, j, f, o = (_layer_norm(gates[:, k], gate_gain[k], gate_shift[k]) for k in range(4))
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    expected_state = _layer_norm(state * sigmoid(f + 0.7) + sigmoid(i) * np.tanh(j), state_gain, state_shift)
+    expected_hidden = np.tanh(expected_state) * sigmoid(o)
+    np.testing.assert_allclose(np.asarray(new_state), expected_state, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(new_hidden), expected_hidden, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(output), expected_hidden, rtol=1e-4, atol=1e-5)
+
+
+def test_unknown_cell_in_params_is_refused_with_the_choices(tmp_path):
+    from rnncompare.config import load_params
+    from rnncompare.errors import PipelineError
+
+    path = tmp_path / "params.yaml"
+    path.write_text("models:\n  x:\n    cell: transformer\n")
+    with pytest.raises(PipelineError, match=r"models\.x\.cell = 'transformer' is invalid; expected one of 'simple'"):
+        load_params(path)
+
+
+def test_model_params_defaults_are_a_single_layer_lstm():
+    assert ModelParams() == ModelParams(cell="lstm", units=128, layers=1, dropout=0.0, bidirectional=False)
