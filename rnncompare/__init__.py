@@ -1,1 +1,6 @@
 """Recurrent networks trained and compared in a reproducible DVC + MLflow pipeline."""
+
+import os
+
+# TensorFlow's C++ start-up notices (CPU features, oneDNN) would bury the stages' progress lines.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -18,11 +18,13 @@ from keras import layers, ops
 class LayerNormLSTMCell(layers.Layer):
     """One step of a layer-normalised LSTM; wrap it in `keras.layers.RNN`."""
 
-    def __init__(self, units: int, forget_bias: float = 1.0, epsilon: float = 1e-12, **kwargs):
+    def __init__(self, units: int, forget_bias: float = 1.0, epsilon: float = 1e-3, **kwargs):
         super().__init__(**kwargs)
         self.units = units
         self.forget_bias = forget_bias
-        self.epsilon = epsilon  # TF 1.x layer_norm's value
+        # Keras LayerNormalization's default. TF 1.x's 1e-12 overflows float32 gradients whenever a
+        # row of pre-activations is constant, as at an all-zero first step from a zero state.
+        self.epsilon = epsilon
         self.state_size = [units, units]
         self.output_size = units
 

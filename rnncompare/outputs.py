@@ -35,6 +35,20 @@ def replaced_directory(final: Path) -> Iterator[Path]:
     shutil.rmtree(retired, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def replaced_file(final: Path) -> Iterator[Path]:
+    """Yield a temporary path (same suffix) that replaces `final` only if the block succeeds."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = final.with_name(f".{final.stem}.partial-{os.getpid()}{final.suffix}")
+    try:
+        yield temporary
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, final)
+
+
 def save_arrays(path: Path, **arrays: np.ndarray) -> None:
     """Write arrays as an uncompressed .npz whose bytes depend only on the arrays."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -52,8 +66,5 @@ def load_arrays(path: Path) -> dict[str, np.ndarray]:
 
 def write_json(path: Path, document: object) -> None:
     """Write JSON atomically (temp file, then rename), keys sorted for stable diffs."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    temporary.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-    os.replace(temporary, path)
+    with replaced_file(path) as temporary:
+        temporary.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")

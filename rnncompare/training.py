@@ -62,7 +62,8 @@ def fit(model: keras.Model, data: TaskData, task: Task, training: TrainingParams
     losses = history.history["loss"]
     if any(not math.isfinite(loss) for loss in losses) or not np.all(np.isfinite(model.get_weights()[0])):
         raise PipelineError(
-            f"training of this {task} model diverged: the loss became NaN or infinite in epoch {len(losses)}. "
-            f"Lower train.{task}.learning_rate in params.yaml (now {training.learning_rate})."
+            f"the {task} model's training loss became NaN or infinite in epoch {len(losses)}, so no model "
+            f"was saved: training diverged (lower train.{task}.learning_rate in params.yaml, now "
+            f"{training.learning_rate}) or the data holds NaN (rebuild it with `dvc repro`)."
         )
     return {name: [float(value) for value in values] for name, values in history.history.items()}

@@ -1,20 +1,19 @@
-"""Stage evaluate@<task>-<variant>: test-set metrics of one trained model, and its plots.
+"""Stage evaluate@<task>-<variant>: test-set metrics of one trained model, and a plot of them.
 
-Writes the metrics JSON (a DVC metrics file) and, for MNIST, the confusion matrix as a DVC plot
-(confusion.csv) and as a picture (confusion.png).
+Writes the metrics JSON (a DVC metrics file) and a plot as data (.csv) and picture (.png): for
+MNIST the confusion matrix, for sum the predicted against the true sum at every test length.
 """
 
 import argparse
 import csv
 import logging
-import os
 from pathlib import Path
 
 import keras
 
 from rnncompare.errors import PipelineError, run_stage
 from rnncompare.evaluation import evaluate
-from rnncompare.outputs import replaced_directory, write_json
+from rnncompare.outputs import replaced_file, write_json
 from rnncompare.plots import save_confusion_png, save_sum_predictions_png
 from rnncompare.tasks import load_tests
 
@@ -55,22 +54,22 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True, help="the trained model.keras")
     parser.add_argument("--data", type=Path, required=True, help="the task's data directory")
     parser.add_argument("--metrics", type=Path, required=True, help="metrics JSON to write")
-    parser.add_argument("--plots", type=Path, required=True, help="directory for plots to (re)write")
+    parser.add_argument("--plot", type=Path, required=True, help="the plot's data .csv to write")
+    parser.add_argument("--plot-png", type=Path, required=True, help="the plot as a picture")
     arguments = parser.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     tests = load_tests(arguments.task, arguments.data)
     model = load_model(arguments.model)
     metrics, predictions = evaluate(model, arguments.task, tests)
-    title = arguments.model.parent.name
-    with replaced_directory(arguments.plots) as staging:
+    title = arguments.model.stem
+    with replaced_file(arguments.plot) as data, replaced_file(arguments.plot_png) as picture:
         if arguments.task == "mnist":
             matrix = metrics["test"].pop("confusion_matrix")
-            write_confusion_csv(staging / "confusion.csv", matrix)
-            save_confusion_png(staging / "confusion.png", matrix, title=title)
+            write_confusion_csv(data, matrix)
+            save_confusion_png(picture, matrix, title=title)
         else:
-            write_predictions_csv(staging / "predictions.csv", tests, predictions)
-            save_sum_predictions_png(staging / "predictions.png", tests, predictions, title=title)
+            write_predictions_csv(data, tests, predictions)
+            save_sum_predictions_png(picture, tests, predictions, title=title)
     write_json(arguments.metrics, metrics)
     for name, values in metrics.items():
         log.info("%s: %s", name, ", ".join(f"{k} {v:.4f}" for k, v in values.items() if isinstance(v, float)))

@@ -1,26 +1,34 @@
 """Stage train@<task>-<variant>: train one recurrent variant on one task and save it.
 
-Writes, in --out: model.keras, history.csv (per-epoch loss and metric, train and validation; a DVC
-plot), history.png (the same as a picture) and training.json (device, backend, parameter count, epochs, seconds).
+Writes the model (.keras), a summary (.json: device, backend, parameter count, epochs, seconds),
+and the per-epoch history of loss and metric, train and validation (.csv for DVC plots, and .png).
 """
 
 import argparse
 import csv
 import logging
-import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from rnncompare import device
-from rnncompare.config import load_params
+from rnncompare.config import Params, load_params
 from rnncompare.errors import run_stage
 from rnncompare.models import build_model
-from rnncompare.outputs import replaced_directory, write_json
+from rnncompare.outputs import replaced_file, write_json
 from rnncompare.plots import save_history_png
 from rnncompare.tasks import load_task
 from rnncompare.training import fit
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainOutputs:
+    model: Path
+    summary: Path
+    history: Path
+    history_png: Path
 
 
 def write_history(path: Path, history: dict[str, list[float]]) -> None:
@@ -32,9 +40,8 @@ def write_history(path: Path, history: dict[str, list[float]]) -> None:
             writer.writerow([epoch, *(f"{value:.6g}" for value in values)])
 
 
-def train(task: str, variant: str, params_path: Path, data_dir: Path, output: Path) -> dict:
+def train(task: str, variant: str, params: Params, data_dir: Path, outputs: TrainOutputs) -> dict:
     """Train `variant` on `task` and write its outputs; return the training summary."""
-    params = load_params(params_path)
     model_params, training = params.model(variant), getattr(params.train, task)
     device.configure(params.train.seed, params.train.deterministic)
     where = device.describe()
@@ -48,12 +55,14 @@ def train(task: str, variant: str, params_path: Path, data_dir: Path, output: Pa
     summary = {**where, "task": task, "variant": variant, "parameters": model.count_params(),
                "epochs_run": len(history["loss"]), "best_epoch": best_epoch,
                "train_seconds": round(seconds, 2), "train_examples": len(data.train[1])}
-    with replaced_directory(output) as staging:
-        model.save(staging / "model.keras")
-        write_history(staging / "history.csv", history)
-        save_history_png(staging / "history.png", history, title=f"{task}-{variant}")
-        write_json(staging / "training.json", summary)
-    log.info("saved %s (%d parameters, %d epochs, %.0f s)", output / "model.keras", summary["parameters"],
+    with replaced_file(outputs.model) as temporary:
+        model.save(temporary)
+    write_json(outputs.summary, summary)
+    with replaced_file(outputs.history) as temporary:
+        write_history(temporary, history)
+    with replaced_file(outputs.history_png) as temporary:
+        save_history_png(temporary, history, title=f"{task}-{variant}")
+    log.info("saved %s (%d parameters, %d epochs, %.0f s)", outputs.model, summary["parameters"],
              summary["epochs_run"], seconds)
     return summary
 
@@ -64,10 +73,13 @@ def main() -> None:
     parser.add_argument("--variant", required=True, help="a section under `models` in params.yaml")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--data", type=Path, required=True, help="the task's data directory")
-    parser.add_argument("--out", type=Path, required=True, help="directory to (re)write")
+    parser.add_argument("--model", type=Path, required=True, help="the .keras file to write")
+    parser.add_argument("--summary", type=Path, required=True, help="the training summary .json to write")
+    parser.add_argument("--history", type=Path, required=True, help="the per-epoch history .csv to write")
+    parser.add_argument("--history-png", type=Path, required=True, help="the history as a picture")
     arguments = parser.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the log
-    train(arguments.task, arguments.variant, arguments.params, arguments.data, arguments.out)
+    outputs = TrainOutputs(arguments.model, arguments.summary, arguments.history, arguments.history_png)
+    train(arguments.task, arguments.variant, load_params(arguments.params), arguments.data, outputs)
 
 
 if __name__ == "__main__":

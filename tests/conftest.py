@@ -1,5 +1,6 @@
 """Shared fixtures: the real mnist-mini mirror, real HTTP mirrors on 127.0.0.1, and a CI-sized config."""
 
+import dataclasses
 import functools
 import hashlib
 import http.server
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rnncompare.config import ModelParams, TrainingParams
+from rnncompare.config import MnistParams, ModelParams, Params, TrainingParams, load_params
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MNIST_MINI = REPO_ROOT.parent / "shared" / "data" / "mnist-mini"
@@ -95,3 +96,26 @@ def run_module(module: str, *arguments: str, cwd: Path = REPO_ROOT) -> subproces
     """Run `python -m module` as a stage runs under DVC, capturing its output."""
     return subprocess.run([sys.executable, "-m", module, *arguments], cwd=cwd, capture_output=True,
                           text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory, mnist_mini) -> Path:
+    """Both datasets, built by the real data stages at CI size: data/sum and data/mnist."""
+    from rnncompare.config import SumParams
+    from stages.fetch_mnist import fetch_mnist
+    from stages.generate_sum import generate
+
+    data = tmp_path_factory.mktemp("data")
+    generate(SumParams(train_size=256, validation_size=64, test_size=64, length=6), data / "sum")
+    fetch_mnist(MnistParams(sources=(str(mnist_mini),), allow_non_canonical=True), data / "mnist")
+    return data
+
+
+@pytest.fixture
+def tiny_params() -> Params:
+    """The committed params.yaml, shrunk so that every model trains in seconds."""
+    params = load_params(REPO_ROOT / "params.yaml")
+    small = dataclasses.replace(TINY_TRAINING, train_size=512)
+    models = {name: dataclasses.replace(model, units=8) for name, model in params.models.items()}
+    return dataclasses.replace(params, models=models,
+                               train=dataclasses.replace(params.train, sum=small, mnist=small))

@@ -1,0 +1,71 @@
+"""Training end to end: outputs written, deterministic on CPU, a NaN loss is an error with no model."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from rnncompare.errors import PipelineError
+from rnncompare.evaluation import confusion_matrix, mnist_metrics, sum_metrics
+from stages.train import TrainOutputs, train
+
+
+def outputs_in(directory) -> TrainOutputs:
+    return TrainOutputs(directory / "model.keras", directory / "model.json", directory / "history.csv",
+                        directory / "history.png")
+
+
+@pytest.mark.parametrize("task", ["sum", "mnist"])
+def test_train_writes_model_history_and_summary(task, tiny_data, tiny_params, tmp_path):
+    summary = train(task, "lstm", tiny_params, tiny_data / task, outputs_in(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "history.png", "model.json", "model.keras"]
+    assert json.loads((tmp_path / "model.json").read_text()) == summary
+    assert summary["device"] == "cpu" and summary["backend"] == "tensorflow"
+    assert summary["epochs_run"] == 2 and summary["train_examples"] == (256 if task == "sum" else 512)
+    header = (tmp_path / "history.csv").read_text().splitlines()[0]
+    assert header.startswith("epoch,") and "val_loss" in header
+
+
+def test_same_params_on_cpu_give_identical_weights_and_metrics(tiny_data, tiny_params, tmp_path):
+    from rnncompare.evaluation import evaluate
+    from rnncompare.tasks import load_tests
+    from stages.evaluate import load_model
+
+    runs = []
+    for name in ("first", "second"):
+        train("mnist", "gru", tiny_params, tiny_data / "mnist", outputs_in(tmp_path / name))
+        model = load_model(tmp_path / name / "model.keras")
+        runs.append((model.get_weights(), evaluate(model, "mnist", load_tests("mnist", tiny_data / "mnist"))[0]))
+    for first, second in zip(runs[0][0], runs[1][0], strict=True):
+        np.testing.assert_array_equal(first, second)
+    assert runs[0][1] == runs[1][1]
+
+
+def test_nan_loss_stops_with_a_clear_error_and_writes_no_model(tiny_data, tiny_params, tmp_path):
+    exploding = dataclasses.replace(tiny_params.train.sum, optimizer="sgd", learning_rate=1e12)
+    params = dataclasses.replace(tiny_params, train=dataclasses.replace(tiny_params.train, sum=exploding))
+    with pytest.raises(PipelineError, match=r"loss became NaN or infinite in epoch 1, so no model was saved.*"
+                                            r"lower train\.sum\.learning_rate"):
+        train("sum", "rnn", params, tiny_data / "sum", outputs_in(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_variant_names_the_defined_ones(tiny_data, tiny_params, tmp_path):
+    with pytest.raises(PipelineError, match="no variant 'transformer' under models; defined variants: rnn, lstm"):
+        train("sum", "transformer", tiny_params, tiny_data / "sum", outputs_in(tmp_path))
+
+
+def test_sum_metrics_follow_their_definitions():
+    metrics = sum_metrics(np.array([[2.0], [3.04], [4.6], [0.4]]), np.array([[2.0], [3.0], [5.0], [1.0]]))
+    assert metrics["within_0.05"] == 0.5  # |error| < 0.05: the seed tutorials' accuracy
+    assert metrics["rounded_accuracy"] == 0.75
+    assert metrics["mae"] == pytest.approx((0 + 0.04 + 0.4 + 0.6) / 4)
+
+
+def test_mnist_metrics_report_accuracy_per_class_and_the_confusion_matrix():
+    probabilities = np.eye(10)[[0, 1, 1, 2]] * 0.9 + 0.01
+    metrics = mnist_metrics(probabilities, np.array([0, 1, 2, 2]))
+    assert metrics["accuracy"] == 0.75
+    assert metrics["per_class_accuracy"]["2"] == 0.5 and metrics["per_class_accuracy"]["3"] == 0.0
+    assert np.array_equal(confusion_matrix(np.array([0, 1, 2, 2]), np.array([0, 1, 1, 2]))[2], [0, 1, 1] + [0] * 7)
