@@ -7,7 +7,7 @@ PROFILE ?=
 LOCK := $(if $(GPU),requirements-gpu.lock,requirements.lock)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: repro test lint lock
+.PHONY: repro presets test lint lock
 
 $(VENV)/installed: $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ ifneq ($(PROFILE),)
 	python -m rnncompare.profiles profiles/$(PROFILE).yaml params.yaml
 endif
 	dvc repro
+
+# The seed tutorials' recipes next to the modern defaults (presets/dvc.yaml; slow: 001 and 002
+# train 10,000 steps each).
+presets: $(VENV)/installed
+	dvc repro presets/dvc.yaml
 
 test: $(VENV)/installed
 	python -m pytest

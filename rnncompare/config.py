@@ -34,8 +34,12 @@ class SumParams:
     def validate(self, where: str) -> None:
         for name in ("length", "train_size", "validation_size", "test_size"):
             _require(getattr(self, name) > 0, f"{where}.{name}", getattr(self, name), "a positive integer")
-        _require(all(f > 1 for f in self.long_factors), f"{where}.long_factors", self.long_factors,
-                 "a list of integers greater than 1, e.g. [2, 5]")
+        _require(
+            all(f > 1 for f in self.long_factors),
+            f"{where}.long_factors",
+            self.long_factors,
+            "a list of integers greater than 1, e.g. [2, 5]",
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,14 +51,23 @@ class MnistParams:
     timeout_seconds: float = 60.0
 
     def validate(self, where: str) -> None:
-        _require(len(self.sources) > 0, f"{where}.sources", self.sources,
-                 "a list of at least one directory, file:// or https:// URL")
+        _require(
+            len(self.sources) > 0,
+            f"{where}.sources",
+            self.sources,
+            "a list of at least one directory, file:// or https:// URL",
+        )
         for source in self.sources:
             scheme = source.split("://", 1)[0] if "://" in source else None
-            _require(scheme in (None, "file", "http", "https"), f"{where}.sources", source,
-                     "a local directory, a file:// URL or an http(s):// URL")
-        _require(self.timeout_seconds > 0, f"{where}.timeout_seconds", self.timeout_seconds,
-                 "a positive number of seconds")
+            _require(
+                scheme in (None, "file", "http", "https"),
+                f"{where}.sources",
+                source,
+                "a local directory, a file:// URL or an http(s):// URL",
+            )
+        _require(
+            self.timeout_seconds > 0, f"{where}.timeout_seconds", self.timeout_seconds, "a positive number of seconds"
+        )
 
 
 Cell = Literal["simple", "lstm", "gru", "lnlstm"]
@@ -68,14 +81,12 @@ class ModelParams:
     cell: Cell = "lstm"
     units: int = 128
     layers: int = 1
-    dropout: float = 0.0
     bidirectional: bool = False
     forget_bias: float = 1.0
 
     def validate(self, where: str) -> None:
         _require(self.units > 0, f"{where}.units", self.units, "a positive integer")
         _require(self.layers > 0, f"{where}.layers", self.layers, "a positive integer")
-        _require(0.0 <= self.dropout < 1.0, f"{where}.dropout", self.dropout, "a rate in [0, 1)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,21 +94,42 @@ class TrainingParams:
     """How one task is trained."""
 
     epochs: int = 20
+    steps: int | None = None  # train for exactly this many batches instead, without early stopping
     batch_size: int = 64
     optimizer: Literal["adam", "sgd"] = "adam"
     learning_rate: float = 0.001
     patience: int = 5
+    reduce_lr_patience: int | None = None  # halve the learning rate after this many epochs without progress
+    dropout: float = 0.0  # after every recurrent layer
+    augment_shift: float = 0.0  # MNIST only: random shifts up to this fraction of the image, in training
+    augment_rotation: float = 0.0  # MNIST only: random rotations up to this fraction of a full turn
     validation_fraction: float = 0.1  # held out of the training set when the task has no validation split
     train_size: int | None = None  # use only the first N training examples (seed-parity recipes)
 
     def validate(self, where: str) -> None:
         for name in ("epochs", "batch_size", "patience"):
             _require(getattr(self, name) > 0, f"{where}.{name}", getattr(self, name), "a positive integer")
+        _require(
+            self.reduce_lr_patience is None or self.reduce_lr_patience > 0,
+            f"{where}.reduce_lr_patience",
+            self.reduce_lr_patience,
+            "a positive integer, or null for a constant learning rate",
+        )
+        for name in ("dropout", "augment_shift", "augment_rotation"):
+            _require(0.0 <= getattr(self, name) < 1.0, f"{where}.{name}", getattr(self, name), "a value in [0, 1)")
         _require(self.learning_rate > 0, f"{where}.learning_rate", self.learning_rate, "a positive number")
-        _require(0.0 < self.validation_fraction < 1.0, f"{where}.validation_fraction",
-                 self.validation_fraction, "a fraction in (0, 1)")
-        _require(self.train_size is None or self.train_size > 0, f"{where}.train_size", self.train_size,
-                 "a positive integer, or null for the whole training set")
+        _require(
+            0.0 < self.validation_fraction < 1.0,
+            f"{where}.validation_fraction",
+            self.validation_fraction,
+            "a fraction in (0, 1)",
+        )
+        _require(
+            self.train_size is None or self.train_size > 0,
+            f"{where}.train_size",
+            self.train_size,
+            "a positive integer, or null for the whole training set",
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +141,20 @@ class TrainParams:
     sum: TrainingParams = TrainingParams()
     mnist: TrainingParams = TrainingParams()
 
+    def validate(self, where: str) -> None:
+        for name in ("augment_shift", "augment_rotation"):
+            value = getattr(self.sum, name)
+            _require(value == 0.0, f"{where}.sum.{name}", value, "0.0: augmentation applies to images only")
+
+
+@dataclasses.dataclass(frozen=True)
+class PresetParams:
+    """A complete recipe, model and training, for one task: the seed tutorials'."""
+
+    task: Task = "sum"
+    model: ModelParams = ModelParams()
+    training: TrainingParams = TrainingParams()
+
 
 @dataclasses.dataclass(frozen=True)
 class Params:
@@ -118,13 +164,23 @@ class Params:
     mnist: MnistParams = MnistParams()
     train: TrainParams = TrainParams()
     models: dict[str, ModelParams] = dataclasses.field(default_factory=dict)
+    presets: dict[str, PresetParams] = dataclasses.field(default_factory=dict)
 
     def model(self, variant: str) -> ModelParams:
         """The params of one variant, or an error listing the variants params.yaml defines."""
         if variant not in self.models:
-            raise PipelineError(f"params.yaml: no variant '{variant}' under models; "
-                                f"defined variants: {', '.join(self.models)}.")
+            raise PipelineError(
+                f"params.yaml: no variant '{variant}' under models; defined variants: {', '.join(self.models)}."
+            )
         return self.models[variant]
+
+    def preset(self, name: str) -> PresetParams:
+        """One seed-parity recipe, or an error listing those params.yaml defines."""
+        if name not in self.presets:
+            raise PipelineError(
+                f"params.yaml: no preset '{name}' under presets; defined presets: {', '.join(self.presets)}."
+            )
+        return self.presets[name]
 
 
 def _require(condition: bool, key: str, value: Any, expected: str) -> None:
@@ -176,8 +232,9 @@ def parse_section(cls: type, mapping: Any, where: str) -> Any:
                 f"params.yaml: unknown key '{where + '.' if where else ''}{key}'; "
                 f"valid keys here are: {', '.join(names)}."
             )
-    section = cls(**{key: _coerce(value, hints[key], f"{where + '.' if where else ''}{key}")
-                     for key, value in mapping.items()})
+    section = cls(
+        **{key: _coerce(value, hints[key], f"{where + '.' if where else ''}{key}") for key, value in mapping.items()}
+    )
     if hasattr(section, "validate"):
         section.validate(where)
     return section

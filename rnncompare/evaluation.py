@@ -34,18 +34,19 @@ def mnist_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     return {
         "accuracy": float(np.mean(predicted == labels)),
         "loss": float(-np.mean(np.log(chosen))),
-        "per_class_accuracy": {str(digit): float(matrix[digit, digit] / max(matrix[digit].sum(), 1))
-                               for digit in range(NUM_CLASSES)},
+        "per_class_accuracy": {
+            str(digit): float(matrix[digit, digit] / max(matrix[digit].sum(), 1)) for digit in range(NUM_CLASSES)
+        },
         "confusion_matrix": matrix.tolist(),
     }
 
 
-def evaluate(model: keras.Model, task: Task, tests: dict[str, Split],
-             batch_size: int = 512) -> tuple[dict, dict[str, np.ndarray]]:
+def evaluate(
+    model: keras.Model, task: Task, tests: dict[str, Split], batch_size: int = 512
+) -> tuple[dict, dict[str, np.ndarray]]:
     """({test set: {metric: value}}, {test set: model outputs}) for every test set of the task."""
     results, outputs = {}, {}
     for name, (inputs, targets) in tests.items():
         outputs[name] = model.predict(inputs, batch_size=batch_size, verbose=0)
-        results[name] = (sum_metrics(outputs[name], targets) if task == "sum"
-                         else mnist_metrics(outputs[name], targets))
+        results[name] = sum_metrics(outputs[name], targets) if task == "sum" else mnist_metrics(outputs[name], targets)
     return results, outputs

@@ -30,10 +30,10 @@ class LayerNormLSTMCell(layers.Layer):
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
-        self.kernel = self.add_weight(shape=(input_dim, 4 * self.units), initializer="glorot_uniform",
-                                      name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(self.units, 4 * self.units),
-                                                initializer="orthogonal", name="recurrent_kernel")
+        self.kernel = self.add_weight(shape=(input_dim, 4 * self.units), initializer="glorot_uniform", name="kernel")
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, 4 * self.units), initializer="orthogonal", name="recurrent_kernel"
+        )
         self.gate_gain = self.add_weight(shape=(4, self.units), initializer="ones", name="gate_gain")
         self.gate_shift = self.add_weight(shape=(4, self.units), initializer="zeros", name="gate_shift")
         self.state_gain = self.add_weight(shape=(self.units,), initializer="ones", name="state_gain")
@@ -49,12 +49,10 @@ class LayerNormLSTMCell(layers.Layer):
         gates = ops.matmul(inputs, self.kernel) + ops.matmul(hidden, self.recurrent_kernel)
         gates = self._normalise(ops.reshape(gates, (-1, 4, self.units)), self.gate_gain, self.gate_shift)
         input_gate, candidate, forget_gate, output_gate = (gates[:, index] for index in range(4))
-        new_cell = (cell * ops.sigmoid(forget_gate + self.forget_bias)
-                    + ops.sigmoid(input_gate) * ops.tanh(candidate))
+        new_cell = cell * ops.sigmoid(forget_gate + self.forget_bias) + ops.sigmoid(input_gate) * ops.tanh(candidate)
         new_cell = self._normalise(new_cell, self.state_gain, self.state_shift)
         new_hidden = ops.tanh(new_cell) * ops.sigmoid(output_gate)
         return new_hidden, [new_hidden, new_cell]
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "forget_bias": self.forget_bias,
-                "epsilon": self.epsilon}
+        return {**super().get_config(), "units": self.units, "forget_bias": self.forget_bias, "epsilon": self.epsilon}

@@ -43,8 +43,8 @@ class Mirror:
         self.timeout_seconds = timeout_seconds
         parsed = urlparse(source)
         self.is_remote = parsed.scheme in ("http", "https")
-        self.directory = None if self.is_remote else Path(
-            url2pathname(parsed.path) if parsed.scheme == "file" else source
+        self.directory = (
+            None if self.is_remote else Path(url2pathname(parsed.path) if parsed.scheme == "file" else source)
         )
         self.dead_because: str | None = None
         self._declared: dict[str, str] | None = None
@@ -63,8 +63,15 @@ class Mirror:
             return target
         downloader = pooch.HTTPDownloader(progressbar=True, timeout=self.timeout_seconds)
         try:
-            return Path(pooch.retrieve(self.source.rstrip("/") + "/" + name, known_hash=None, fname=name,
-                                       path=self.workdir, downloader=downloader))
+            return Path(
+                pooch.retrieve(
+                    self.source.rstrip("/") + "/" + name,
+                    known_hash=None,
+                    fname=name,
+                    path=self.workdir,
+                    downloader=downloader,
+                )
+            )
         except requests.HTTPError as error:
             raise SourceFailure(f"HTTP {error.response.status_code} for {name}") from None
         except (requests.RequestException, OSError) as error:
@@ -112,8 +119,9 @@ def fetch_from(mirror: Mirror, name: str, allow_non_canonical: bool) -> FetchedF
     return FetchedFile(path=path, source=mirror.source, sha256=actual, canonical=actual == canonical)
 
 
-def fetch_all(sources: tuple[str, ...], workdir: Path, allow_non_canonical: bool,
-              timeout_seconds: float) -> dict[str, FetchedFile]:
+def fetch_all(
+    sources: tuple[str, ...], workdir: Path, allow_non_canonical: bool, timeout_seconds: float
+) -> dict[str, FetchedFile]:
     """Fetch every MNIST file, each from the first source in order that delivers it verified."""
     pooch.get_logger().setLevel(logging.WARNING)
     mirrors = []
@@ -133,7 +141,8 @@ def fetch_all(sources: tuple[str, ...], workdir: Path, allow_non_canonical: bool
         else:
             raise PipelineError(
                 f"could not fetch {name} from any of the {len(mirrors)} sources in params.yaml "
-                "mnist.sources:\n" + "\n".join(reasons) +
-                "\nFix a source or add a reachable mirror (a directory, file:// or https:// URL) to mnist.sources."
+                "mnist.sources:\n"
+                + "\n".join(reasons)
+                + "\nFix a source or add a reachable mirror (a directory, file:// or https:// URL) to mnist.sources."
             )
     return fetched

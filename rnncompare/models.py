@@ -1,18 +1,19 @@
 """Every variant is built here: a task's input and head around a stack of recurrent layers.
 
-| task  | input                        | body                                   | head                     |
-|-------|------------------------------|----------------------------------------|--------------------------|
-| sum   | bits [batch, time, 1]        | Dense(units) projection, then the RNN  | Dense(1): the sum        |
-| mnist | rows [batch, 28, 28] in 0..1 | the RNN                                | Dense(10, softmax)       |
+| task  | input                        | body                                          | head               |
+|-------|------------------------------|-----------------------------------------------|--------------------|
+| sum   | bits [batch, time, 1]        | Dense(units) projection, then the RNN         | Dense(1): the sum  |
+| mnist | rows [batch, 28, 28] in 0..1 | random shifts and rotations (training only), the RNN | Dense(10, softmax) |
 
 The RNN is `layers` recurrent layers of `units` (each bidirectional if asked, concatenating both
-directions to [batch, time, 2 * units]), every one but the last returning the whole sequence.
+directions to [batch, time, 2 * units]), every one but the last returning the whole sequence, each
+followed by dropout when the task's training params ask for it.
 """
 
 import keras
 from keras import layers
 
-from rnncompare.config import ModelParams, Task
+from rnncompare.config import ModelParams, Task, TrainingParams
 from rnncompare.lnlstm import LayerNormLSTMCell
 
 MNIST_ROWS = MNIST_COLUMNS = 28
@@ -28,9 +29,13 @@ class ForgetBiasInitializer(keras.initializers.Initializer):
 
     def __call__(self, shape, dtype=None):
         units = shape[0] // 4
-        return keras.ops.concatenate([
-            keras.ops.zeros((units,), dtype), keras.ops.full((units,), self.forget_bias, dtype),
-            keras.ops.zeros((2 * units,), dtype)])
+        return keras.ops.concatenate(
+            [
+                keras.ops.zeros((units,), dtype),
+                keras.ops.full((units,), self.forget_bias, dtype),
+                keras.ops.zeros((2 * units,), dtype),
+            ]
+        )
 
     def get_config(self):
         return {"forget_bias": self.forget_bias}
@@ -42,8 +47,9 @@ def _simple(params: ModelParams, **options) -> layers.Layer:
 
 def _lstm(params: ModelParams, **options) -> layers.Layer:
     # Default activations, no recurrent dropout, no unroll: the settings that keep cuDNN on a GPU.
-    return layers.LSTM(params.units, unit_forget_bias=False,
-                       bias_initializer=ForgetBiasInitializer(params.forget_bias), **options)
+    return layers.LSTM(
+        params.units, unit_forget_bias=False, bias_initializer=ForgetBiasInitializer(params.forget_bias), **options
+    )
 
 
 def _gru(params: ModelParams, **options) -> layers.Layer:
@@ -57,7 +63,7 @@ def _lnlstm(params: ModelParams, **options) -> layers.Layer:
 RECURRENT_LAYERS = {"simple": _simple, "lstm": _lstm, "gru": _gru, "lnlstm": _lnlstm}
 
 
-def recurrent_stack(inputs, params: ModelParams):
+def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0):
     """[batch, time, features] -> [batch, units] (or [batch, 2 * units] when bidirectional)."""
     outputs = inputs
     for index in range(params.layers):
@@ -66,20 +72,36 @@ def recurrent_stack(inputs, params: ModelParams):
         if params.bidirectional:
             layer = layers.Bidirectional(layer, merge_mode="concat", name=f"bidirectional_{index}")
         outputs = layer(outputs)
-        if params.dropout:
-            outputs = layers.Dropout(params.dropout, name=f"dropout_{index}")(outputs)
+        if dropout:
+            outputs = layers.Dropout(dropout, name=f"dropout_{index}")(outputs)
     return outputs
 
 
-def build_model(task: Task, params: ModelParams, name: str = "model") -> keras.Model:
+def augment_images(rows, shift: float, rotation: float):
+    """[batch, 28, 28] -> the same, randomly shifted and rotated in training, unchanged at inference."""
+    if not (shift or rotation):
+        return rows
+    images = layers.Reshape((MNIST_ROWS, MNIST_COLUMNS, 1), name="as_image")(rows)  # [batch, 28, 28, 1]
+    if shift:
+        images = layers.RandomTranslation(shift, shift, fill_mode="constant", name="random_shift")(images)
+    if rotation:
+        images = layers.RandomRotation(rotation, fill_mode="constant", name="random_rotation")(images)
+    return layers.Reshape((MNIST_ROWS, MNIST_COLUMNS), name="as_rows")(images)
+
+
+def build_model(
+    task: Task, params: ModelParams, training: TrainingParams = TrainingParams(), name: str = "model"
+) -> keras.Model:
     """The uncompiled model of one variant for one task."""
     if task == "sum":
         inputs = keras.Input(shape=(None, 1), name="bits")  # any length: the 2L and 5L test sets
         features = layers.Dense(params.units, name="projection")(inputs)
-        outputs = layers.Dense(1, name="sum")(recurrent_stack(features, params))  # [batch, 1]
+        outputs = layers.Dense(1, name="sum")(recurrent_stack(features, params, training.dropout))  # [batch, 1]
     elif task == "mnist":
         inputs = keras.Input(shape=(MNIST_ROWS, MNIST_COLUMNS), name="rows")
-        outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(recurrent_stack(inputs, params))
+        rows = augment_images(inputs, training.augment_shift, training.augment_rotation)
+        features = recurrent_stack(rows, params, training.dropout)
+        outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(features)
     else:
         raise ValueError(f"unknown task {task!r}; expected 'sum' or 'mnist'")
     return keras.Model(inputs, outputs, name=name)

@@ -16,10 +16,22 @@ def save_confusion_png(path: Path, matrix: list[list[int]], title: str) -> None:
     axes.imshow(np.log1p(counts), cmap="Blues")  # log scale: the off-diagonal errors stay visible
     for (row, column), count in np.ndenumerate(counts):
         if count:
-            axes.text(column, row, str(count), ha="center", va="center", fontsize=7,
-                      color="white" if row == column else "black")
-    axes.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true",
-             title=f"{title}: accuracy {np.trace(counts) / counts.sum():.2%}")
+            axes.text(
+                column,
+                row,
+                str(count),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if row == column else "black",
+            )
+    axes.set(
+        xticks=range(10),
+        yticks=range(10),
+        xlabel="predicted",
+        ylabel="true",
+        title=f"{title}: accuracy {np.trace(counts) / counts.sum():.2%}",
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
@@ -31,8 +43,9 @@ def save_sum_predictions_png(path: Path, tests: dict, predictions: dict, title: 
     highest = max(float(targets.max()) for _, targets in tests.values())
     axes.plot([0, highest], [0, highest], color="grey", linewidth=1, label="exact")
     for name, (inputs, targets) in tests.items():
-        axes.scatter(targets.reshape(-1), predictions[name].reshape(-1), s=6, alpha=0.4,
-                     label=f"{name} ({inputs.shape[1]} bits)")
+        axes.scatter(
+            targets.reshape(-1), predictions[name].reshape(-1), s=6, alpha=0.4, label=f"{name} ({inputs.shape[1]} bits)"
+        )
     axes.set(xlabel="true sum", ylabel="predicted sum", title=f"{title}: predictions by sequence length")
     axes.legend(loc="upper left")
     figure.tight_layout()

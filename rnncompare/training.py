@@ -46,19 +46,33 @@ class EpochLog(keras.callbacks.Callback):
         log.info("epoch %d/%d  %s  (%.1f s)", epoch + 1, self.epochs, values, time.perf_counter() - self.started)
 
 
-def fit(model: keras.Model, data: TaskData, task: Task, training: TrainingParams,
-        extra_callbacks: list | None = None) -> dict[str, list[float]]:
+def fit(
+    model: keras.Model, data: TaskData, task: Task, training: TrainingParams, extra_callbacks: list | None = None
+) -> dict[str, list[float]]:
     """Train until `epochs` or early stopping (restoring the best weights); return the history."""
     compile_model(model, task, training)
-    callbacks = [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=training.patience,
-                                      restore_best_weights=True),
-        EpochLog(training.epochs),
-        *(extra_callbacks or []),
-    ]
-    history = model.fit(*data.train, validation_data=data.validation, epochs=training.epochs,
-                        batch_size=training.batch_size, shuffle=True, callbacks=callbacks, verbose=0)
+    epochs = training.epochs
+    callbacks = [keras.callbacks.TerminateOnNaN(), *(extra_callbacks or [])]
+    if training.steps:  # a fixed budget of batches, as the seed tutorials trained
+        epochs = math.ceil(training.steps / math.ceil(len(data.train[1]) / training.batch_size))
+    else:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=training.patience, restore_best_weights=True)
+        )
+    callbacks.append(EpochLog(epochs))
+    if training.reduce_lr_patience:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=training.reduce_lr_patience)
+        )
+    history = model.fit(
+        *data.train,
+        validation_data=data.validation,
+        epochs=epochs,
+        batch_size=training.batch_size,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=0,
+    )
     losses = history.history["loss"]
     if any(not math.isfinite(loss) for loss in losses) or not np.all(np.isfinite(model.get_weights()[0])):
         raise PipelineError(

@@ -23,10 +23,13 @@ SPLIT_FILES = {
 def fetch_mnist(params: MnistParams, output: Path) -> dict:
     """Write train.npz and test.npz (images uint8[n, 28, 28], labels uint8[n]) and info.json."""
     with tempfile.TemporaryDirectory(prefix="mnist-download-") as download_dir:
-        fetched = fetch_all(params.sources, Path(download_dir), params.allow_non_canonical,
-                            params.timeout_seconds)
-        info = {"files": {name: {"sha256": item.sha256, "source": item.source, "canonical": item.canonical}
-                          for name, item in fetched.items()}}
+        fetched = fetch_all(params.sources, Path(download_dir), params.allow_non_canonical, params.timeout_seconds)
+        info = {
+            "files": {
+                name: {"sha256": item.sha256, "source": item.source, "canonical": item.canonical}
+                for name, item in fetched.items()
+            }
+        }
         with replaced_directory(output) as staging:
             for split, (images_name, labels_name) in SPLIT_FILES.items():
                 origin = fetched[images_name].source

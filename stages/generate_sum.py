@@ -32,10 +32,13 @@ def generate(params: SumParams, output: Path) -> None:
             bits, sums = make_split(count, length, params.seed, stream)
             save_arrays(staging / f"{name}.npz", bits=bits, sums=sums)
             log.info("%s: %d sequences of %d bits", name, count, length)
-        write_json(staging / "info.json", {
-            "seed": params.seed,
-            "splits": {name: {"count": count, "length": length} for name, (count, length) in plan.items()},
-        })
+        write_json(
+            staging / "info.json",
+            {
+                "seed": params.seed,
+                "splits": {name: {"count": count, "length": length} for name, (count, length) in plan.items()},
+            },
+        )
 
 
 def main() -> None:

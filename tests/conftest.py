@@ -94,8 +94,9 @@ def serve():
 
 def run_module(module: str, *arguments: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
     """Run `python -m module` as a stage runs under DVC, capturing its output."""
-    return subprocess.run([sys.executable, "-m", module, *arguments], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", module, *arguments], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="session")
@@ -117,5 +118,4 @@ def tiny_params() -> Params:
     params = load_params(REPO_ROOT / "params.yaml")
     small = dataclasses.replace(TINY_TRAINING, train_size=512)
     models = {name: dataclasses.replace(model, units=8) for name, model in params.models.items()}
-    return dataclasses.replace(params, models=models,
-                               train=dataclasses.replace(params.train, sum=small, mnist=small))
+    return dataclasses.replace(params, models=models, train=dataclasses.replace(params.train, sum=small, mnist=small))

@@ -17,8 +17,9 @@ MNIST_MINI_TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974,
 
 
 def mini_params(*sources, allow_non_canonical=True) -> MnistParams:
-    return MnistParams(sources=tuple(str(s) for s in sources), allow_non_canonical=allow_non_canonical,
-                       timeout_seconds=10)
+    return MnistParams(
+        sources=tuple(str(s) for s in sources), allow_non_canonical=allow_non_canonical, timeout_seconds=10
+    )
 
 
 def snapshot(directory):

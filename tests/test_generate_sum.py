@@ -29,8 +29,9 @@ def test_same_params_give_byte_identical_files(tmp_path):
 def test_another_seed_gives_other_sequences(tmp_path):
     generate(SMALL, tmp_path / "a")
     generate(SumParams(**{**SMALL.__dict__, "seed": 4}), tmp_path / "b")
-    assert not np.array_equal(load_arrays(tmp_path / "a" / "train.npz")["bits"],
-                              load_arrays(tmp_path / "b" / "train.npz")["bits"])
+    assert not np.array_equal(
+        load_arrays(tmp_path / "a" / "train.npz")["bits"], load_arrays(tmp_path / "b" / "train.npz")["bits"]
+    )
 
 
 def test_resizing_one_split_leaves_the_others_unchanged(tmp_path):

@@ -23,7 +23,9 @@ def test_reads_images_and_labels(tmp_path):
     images = np.arange(2 * 28 * 28).reshape(2, 28, 28) % 256
     read_images, read_labels = read_split(
         write_gz(tmp_path / "i.gz", idx_bytes(IMAGES_MAGIC, images)),
-        write_gz(tmp_path / "l.gz", idx_bytes(LABELS_MAGIC, np.array([3, 9]))), "test")
+        write_gz(tmp_path / "l.gz", idx_bytes(LABELS_MAGIC, np.array([3, 9]))),
+        "test",
+    )
     np.testing.assert_array_equal(read_images, images)
     np.testing.assert_array_equal(read_labels, [3, 9])
 
@@ -49,14 +51,20 @@ def test_body_shorter_than_header_declares_is_reported(tmp_path):
 
 def test_image_and_label_counts_must_match(tmp_path):
     with pytest.raises(PipelineError, match="holds 2 images but l.gz holds 3 labels"):
-        read_split(write_gz(tmp_path / "i.gz", idx_bytes(IMAGES_MAGIC, np.zeros((2, 28, 28)))),
-                   write_gz(tmp_path / "l.gz", idx_bytes(LABELS_MAGIC, np.zeros(3))), "here")
+        read_split(
+            write_gz(tmp_path / "i.gz", idx_bytes(IMAGES_MAGIC, np.zeros((2, 28, 28)))),
+            write_gz(tmp_path / "l.gz", idx_bytes(LABELS_MAGIC, np.zeros(3))),
+            "here",
+        )
 
 
 def test_labels_outside_zero_to_nine_are_refused(tmp_path):
     with pytest.raises(PipelineError, match="holds label 12, outside 0..9"):
-        read_split(write_gz(tmp_path / "i.gz", idx_bytes(IMAGES_MAGIC, np.zeros((1, 28, 28)))),
-                   write_gz(tmp_path / "l.gz", idx_bytes(LABELS_MAGIC, np.array([12]))), "here")
+        read_split(
+            write_gz(tmp_path / "i.gz", idx_bytes(IMAGES_MAGIC, np.zeros((1, 28, 28)))),
+            write_gz(tmp_path / "l.gz", idx_bytes(LABELS_MAGIC, np.array([12]))),
+            "here",
+        )
 
 
 def test_empty_file_is_reported(tmp_path):

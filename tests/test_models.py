@@ -40,8 +40,8 @@ def test_bidirectional_concatenates_both_directions():
 
 
 def test_stacked_layers_and_dropout_come_from_params():
-    params = dataclasses.replace(VARIANTS["gru"], layers=3, dropout=0.25)
-    model = build_model("mnist", params)
+    params = dataclasses.replace(VARIANTS["gru"], layers=3)
+    model = build_model("mnist", params, dataclasses.replace(TINY_TRAINING, dropout=0.25))
     assert [layer.name for layer in model.layers if layer.name.startswith("gru_")] == ["gru_0", "gru_1", "gru_2"]
     assert model.get_layer("dropout_2").rate == 0.25
 
@@ -54,8 +54,9 @@ def test_one_training_step_changes_every_recurrent_weight(task, variant):
     before = [weight.numpy().copy() for weight in model.trainable_weights]
     model.train_on_batch(INPUTS[task], TARGETS[task])
     after = [weight.numpy() for weight in model.trainable_weights]
-    unchanged = [w.path for w, old, new in zip(model.trainable_weights, before, after, strict=True)
-                 if np.array_equal(old, new)]
+    unchanged = [
+        w.path for w, old, new in zip(model.trainable_weights, before, after, strict=True) if np.array_equal(old, new)
+    ]
     assert unchanged == []
 
 
@@ -66,8 +67,9 @@ def test_keras_file_round_trip_in_safe_mode_predicts_the_same(task, variant, tmp
     path = tmp_path / "model.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_allclose(reloaded.predict(INPUTS[task], verbose=0), model.predict(INPUTS[task], verbose=0),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        reloaded.predict(INPUTS[task], verbose=0), model.predict(INPUTS[task], verbose=0), rtol=1e-6, atol=1e-6
+    )
 
 
 def test_lstm_forget_bias_sets_the_forget_gate_bias_only():
@@ -114,4 +116,23 @@ def test_unknown_cell_in_params_is_refused_with_the_choices(tmp_path):
 
 
 def test_model_params_defaults_are_a_single_layer_lstm():
-    assert ModelParams() == ModelParams(cell="lstm", units=128, layers=1, dropout=0.0, bidirectional=False)
+    assert ModelParams() == ModelParams(cell="lstm", units=128, layers=1, bidirectional=False)
+
+
+def test_augmentation_moves_training_images_and_leaves_inference_alone():
+    training = dataclasses.replace(TINY_TRAINING, augment_shift=0.1, augment_rotation=0.05)
+    model = build_model("mnist", VARIANTS["gru"], training)
+    augmentation = keras.Model(model.input, model.get_layer("as_rows").output)
+    images = INPUTS["mnist"][:2]
+    np.testing.assert_array_equal(augmentation(images, training=False), images)
+    assert not np.allclose(augmentation(images, training=True), images)
+
+
+def test_augmenting_the_sum_task_is_refused(tmp_path):
+    from rnncompare.config import load_params
+    from rnncompare.errors import PipelineError
+
+    path = tmp_path / "params.yaml"
+    path.write_text("train:\n  sum:\n    augment_shift: 0.1\n")
+    with pytest.raises(PipelineError, match=r"train\.sum\.augment_shift = 0.1 is invalid; expected 0.0"):
+        load_params(path)

@@ -20,8 +20,9 @@ LOCAL_STATE = {".venv", ".git", "data", "mlflow.db", "mlartifacts", ".pytest_cac
 def dvc(*arguments: str, cwd: Path) -> str:
     # Stages run `python -m ...`: that must be this environment's Python, as under `make`.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    result = subprocess.run([DVC, *arguments], cwd=cwd, capture_output=True, text=True, timeout=900,
-                            env={**os.environ, "PATH": path})
+    result = subprocess.run(
+        [DVC, *arguments], cwd=cwd, capture_output=True, text=True, timeout=900, env={**os.environ, "PATH": path}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout + result.stderr
 

@@ -8,17 +8,19 @@ import pytest
 
 from rnncompare.errors import PipelineError
 from rnncompare.evaluation import confusion_matrix, mnist_metrics, sum_metrics
-from stages.train import TrainOutputs, train
+from stages.train import TrainOutputs, recipe, train
 
 
 def outputs_in(directory) -> TrainOutputs:
-    return TrainOutputs(directory / "model.keras", directory / "model.json", directory / "history.csv",
-                        directory / "history.png")
+    return TrainOutputs(
+        directory / "model.keras", directory / "model.json", directory / "history.csv", directory / "history.png"
+    )
 
 
 @pytest.mark.parametrize("task", ["sum", "mnist"])
 def test_train_writes_model_history_and_summary(task, tiny_data, tiny_params, tmp_path):
-    summary = train(task, "lstm", tiny_params, tiny_data / task, outputs_in(tmp_path))
+    plan = recipe(tiny_params, task, "lstm", None)
+    summary = train(f"{task}-lstm", plan, tiny_params.train, tiny_data / task, outputs_in(tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "history.png", "model.json", "model.keras"]
     assert json.loads((tmp_path / "model.json").read_text()) == summary
     assert summary["device"] == "cpu" and summary["backend"] == "tensorflow"
@@ -34,7 +36,8 @@ def test_same_params_on_cpu_give_identical_weights_and_metrics(tiny_data, tiny_p
 
     runs = []
     for name in ("first", "second"):
-        train("mnist", "gru", tiny_params, tiny_data / "mnist", outputs_in(tmp_path / name))
+        plan = recipe(tiny_params, "mnist", "gru", None)
+        train("mnist-gru", plan, tiny_params.train, tiny_data / "mnist", outputs_in(tmp_path / name))
         model = load_model(tmp_path / name / "model.keras")
         runs.append((model.get_weights(), evaluate(model, "mnist", load_tests("mnist", tiny_data / "mnist"))[0]))
     for first, second in zip(runs[0][0], runs[1][0], strict=True):
@@ -45,15 +48,18 @@ def test_same_params_on_cpu_give_identical_weights_and_metrics(tiny_data, tiny_p
 def test_nan_loss_stops_with_a_clear_error_and_writes_no_model(tiny_data, tiny_params, tmp_path):
     exploding = dataclasses.replace(tiny_params.train.sum, optimizer="sgd", learning_rate=1e12)
     params = dataclasses.replace(tiny_params, train=dataclasses.replace(tiny_params.train, sum=exploding))
-    with pytest.raises(PipelineError, match=r"loss became NaN or infinite in epoch 1, so no model was saved.*"
-                                            r"lower train\.sum\.learning_rate"):
-        train("sum", "rnn", params, tiny_data / "sum", outputs_in(tmp_path))
+    with pytest.raises(
+        PipelineError,
+        match=r"loss became NaN or infinite in epoch 1, so no model was saved.*"
+        r"lower train\.sum\.learning_rate",
+    ):
+        train("sum-rnn", recipe(params, "sum", "rnn", None), params.train, tiny_data / "sum", outputs_in(tmp_path))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_unknown_variant_names_the_defined_ones(tiny_data, tiny_params, tmp_path):
+def test_unknown_variant_names_the_defined_ones(tiny_params):
     with pytest.raises(PipelineError, match="no variant 'transformer' under models; defined variants: rnn, lstm"):
-        train("sum", "transformer", tiny_params, tiny_data / "sum", outputs_in(tmp_path))
+        recipe(tiny_params, "sum", "transformer", None)
 
 
 def test_sum_metrics_follow_their_definitions():
@@ -69,3 +75,20 @@ def test_mnist_metrics_report_accuracy_per_class_and_the_confusion_matrix():
     assert metrics["accuracy"] == 0.75
     assert metrics["per_class_accuracy"]["2"] == 0.5 and metrics["per_class_accuracy"]["3"] == 0.0
     assert np.array_equal(confusion_matrix(np.array([0, 1, 2, 2]), np.array([0, 1, 1, 2]))[2], [0, 1, 1] + [0] * 7)
+
+
+def test_a_step_budget_trains_whole_epochs_without_early_stopping(tiny_data, tiny_params, tmp_path):
+    budget = dataclasses.replace(tiny_params.train.sum, steps=70, batch_size=32, patience=1)
+    plan = dataclasses.replace(recipe(tiny_params, "sum", "gru", None), training=budget)
+    summary = train("steps", plan, tiny_params.train, tiny_data / "sum", outputs_in(tmp_path))
+    assert summary["epochs_run"] == 9  # 256 sequences = 8 batches an epoch; 70 batches round up to 9 epochs
+
+
+def test_every_committed_preset_names_a_known_task_and_cell():
+    from rnncompare.config import load_params
+    from tests.conftest import REPO_ROOT
+
+    presets = load_params(REPO_ROOT / "params.yaml").presets
+    assert set(presets) == {"seed000", "seed001", "seed002"}
+    assert presets["seed000"].model.forget_bias == 0.8 and presets["seed000"].training.optimizer == "sgd"
+    assert presets["seed002"].model.bidirectional
