@@ -136,3 +136,15 @@ def test_augmenting_the_sum_task_is_refused(tmp_path):
     path.write_text("train:\n  sum:\n    augment_shift: 0.1\n")
     with pytest.raises(PipelineError, match=r"train\.sum\.augment_shift = 0.1 is invalid; expected 0.0"):
         load_params(path)
+
+
+@pytest.mark.parametrize("variant", ["lstm", "gru", "bilstm"])
+def test_lstm_and_gru_keep_the_settings_that_let_keras_use_cudnn_on_a_gpu(variant):
+    model = build_model("mnist", VARIANTS[variant], dataclasses.replace(TINY_TRAINING, dropout=0.2))
+    recurrent = [layer for layer in model.layers if isinstance(layer, keras.layers.RNN | keras.layers.Bidirectional)]
+    for layer in recurrent:
+        layer = getattr(layer, "forward_layer", layer)
+        cell = layer.cell
+        assert cell.activation is keras.activations.tanh and cell.recurrent_activation is keras.activations.sigmoid
+        assert cell.recurrent_dropout == 0 and cell.use_bias and not layer.unroll
+        assert getattr(cell, "reset_after", True)

@@ -1,5 +1,6 @@
 """The real `dvc repro` in a temporary copy of the repository: builds the data, then reruns nothing."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,14 +18,14 @@ DVC = str(Path(sys.executable).with_name("dvc"))
 LOCAL_STATE = {".venv", ".git", "data", "mlflow.db", "mlartifacts", ".pytest_cache", ".ruff_cache", "tmp"}
 
 
-def dvc(*arguments: str, cwd: Path) -> str:
+def dvc(*arguments: str, cwd: Path, stdout_only: bool = False) -> str:
     # Stages run `python -m ...`: that must be this environment's Python, as under `make`.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     result = subprocess.run(
         [DVC, *arguments], cwd=cwd, capture_output=True, text=True, timeout=900, env={**os.environ, "PATH": path}
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout + result.stderr
+    return result.stdout if stdout_only else result.stdout + result.stderr
 
 
 @pytest.fixture
@@ -63,3 +64,22 @@ def test_dvc_repro_after_a_param_change_reruns_only_that_stage(repository):
     output = dvc("repro", "generate_sum", "fetch_mnist", cwd=repository)
     assert "Running stage 'generate_sum'" in output
     assert "Running stage 'fetch_mnist'" not in output
+
+
+@pytest.mark.slow
+def test_dvc_repro_trains_and_evaluates_a_sum_and_an_mnist_model_end_to_end(repository):
+    dvc("repro", "evaluate@sum-gru", "evaluate@mnist-lstm", cwd=repository)
+    for name in ("sum-gru", "mnist-lstm"):
+        assert (repository / "models" / f"{name}.keras").is_file()
+        assert (repository / "plots" / "history" / f"{name}.png").is_file()
+    assert (repository / "plots" / "mnist" / "lstm.png").is_file()
+    assert (repository / "plots" / "sum" / "gru.csv").read_text().startswith("test_set,actual,predicted")
+
+    shown = json.loads(dvc("metrics", "show", "--json", cwd=repository, stdout_only=True))
+    metrics = next(iter(shown.values()))["data"]
+    mnist = metrics["metrics/mnist-lstm.json"]["data"]["test"]
+    assert 0.5 < mnist["accuracy"] <= 1.0 and set(mnist["per_class_accuracy"]) == set("0123456789")
+    assert set(metrics["metrics/sum-gru.json"]["data"]) == {"test", "test_2x", "test_5x"}
+
+    again = dvc("repro", "evaluate@sum-gru", "evaluate@mnist-lstm", cwd=repository)
+    assert "Running stage" not in again
