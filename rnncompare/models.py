@@ -3,11 +3,16 @@
 | task  | input                        | body                                          | head               |
 |-------|------------------------------|-----------------------------------------------|--------------------|
 | sum   | bits [batch, time, 1]        | Dense(units) projection, then the RNN         | Dense(1): the sum  |
-| mnist | rows [batch, 28, 28] in 0..1 | random shifts and rotations (training only), the RNN | Dense(10, softmax) |
+| mnist | rows [batch, 28, 28] in 0..1 | the RNN                                       | Dense(10, softmax) |
 
 The RNN is `layers` recurrent layers of `units` (each bidirectional if asked, concatenating both
 directions to [batch, time, 2 * units]), every one but the last returning the whole sequence, each
-followed by dropout when the task's training params ask for it.
+followed by dropout when the task's training params ask for it. MNIST augmentation happens in the
+input pipeline (rnncompare.augmentation), not in the model.
+
+`cudnn` picks how LSTM and GRU run. On a GPU (True) they keep the settings under which Keras uses
+the cuDNN kernel; Keras then marks the model not XLA-compilable. On a CPU (False) the same layers
+compute the same function through XLA, which is faster there.
 """
 
 import keras
@@ -41,34 +46,39 @@ class ForgetBiasInitializer(keras.initializers.Initializer):
         return {"forget_bias": self.forget_bias}
 
 
-def _simple(params: ModelParams, **options) -> layers.Layer:
+def _simple(params: ModelParams, cudnn: bool, **options) -> layers.Layer:
     return layers.SimpleRNN(params.units, **options)
 
 
-def _lstm(params: ModelParams, **options) -> layers.Layer:
+def _lstm(params: ModelParams, cudnn: bool, **options) -> layers.Layer:
     # Default activations, no recurrent dropout, no unroll: the settings that keep cuDNN on a GPU.
     return layers.LSTM(
-        params.units, unit_forget_bias=False, bias_initializer=ForgetBiasInitializer(params.forget_bias), **options
+        params.units,
+        unit_forget_bias=False,
+        bias_initializer=ForgetBiasInitializer(params.forget_bias),
+        use_cudnn="auto" if cudnn else False,
+        **options,
     )
 
 
-def _gru(params: ModelParams, **options) -> layers.Layer:
-    return layers.GRU(params.units, **options)  # reset_after=True by default: cuDNN-eligible
+def _gru(params: ModelParams, cudnn: bool, **options) -> layers.Layer:
+    # reset_after=True by default: cuDNN-eligible
+    return layers.GRU(params.units, use_cudnn="auto" if cudnn else False, **options)
 
 
-def _lnlstm(params: ModelParams, **options) -> layers.Layer:
+def _lnlstm(params: ModelParams, cudnn: bool, **options) -> layers.Layer:
     return layers.RNN(LayerNormLSTMCell(params.units, forget_bias=params.forget_bias), **options)
 
 
 RECURRENT_LAYERS = {"simple": _simple, "lstm": _lstm, "gru": _gru, "lnlstm": _lnlstm}
 
 
-def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0):
+def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0, cudnn: bool = False):
     """[batch, time, features] -> [batch, units] (or [batch, 2 * units] when bidirectional)."""
     outputs = inputs
     for index in range(params.layers):
         last = index == params.layers - 1
-        layer = RECURRENT_LAYERS[params.cell](params, return_sequences=not last, name=f"{params.cell}_{index}")
+        layer = RECURRENT_LAYERS[params.cell](params, cudnn, return_sequences=not last, name=f"{params.cell}_{index}")
         if params.bidirectional:
             layer = layers.Bidirectional(layer, merge_mode="concat", name=f"bidirectional_{index}")
         outputs = layer(outputs)
@@ -77,30 +87,21 @@ def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0):
     return outputs
 
 
-def augment_images(rows, shift: float, rotation: float):
-    """[batch, 28, 28] -> the same, randomly shifted and rotated in training, unchanged at inference."""
-    if not (shift or rotation):
-        return rows
-    images = layers.Reshape((MNIST_ROWS, MNIST_COLUMNS, 1), name="as_image")(rows)  # [batch, 28, 28, 1]
-    if shift:
-        images = layers.RandomTranslation(shift, shift, fill_mode="constant", name="random_shift")(images)
-    if rotation:
-        images = layers.RandomRotation(rotation, fill_mode="constant", name="random_rotation")(images)
-    return layers.Reshape((MNIST_ROWS, MNIST_COLUMNS), name="as_rows")(images)
-
-
 def build_model(
-    task: Task, params: ModelParams, training: TrainingParams = TrainingParams(), name: str = "model"
+    task: Task,
+    params: ModelParams,
+    training: TrainingParams = TrainingParams(),
+    name: str = "model",
+    cudnn: bool = False,
 ) -> keras.Model:
     """The uncompiled model of one variant for one task."""
     if task == "sum":
         inputs = keras.Input(shape=(None, 1), name="bits")  # any length: the 2L and 5L test sets
         features = layers.Dense(params.units, name="projection")(inputs)
-        outputs = layers.Dense(1, name="sum")(recurrent_stack(features, params, training.dropout))  # [batch, 1]
+        outputs = layers.Dense(1, name="sum")(recurrent_stack(features, params, training.dropout, cudnn))  # [batch, 1]
     elif task == "mnist":
         inputs = keras.Input(shape=(MNIST_ROWS, MNIST_COLUMNS), name="rows")
-        rows = augment_images(inputs, training.augment_shift, training.augment_rotation)
-        features = recurrent_stack(rows, params, training.dropout)
+        features = recurrent_stack(inputs, params, training.dropout, cudnn)
         outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(features)
     else:
         raise ValueError(f"unknown task {task!r}; expected 'sum' or 'mnist'")

@@ -7,6 +7,7 @@ import time
 import keras
 import numpy as np
 
+from rnncompare.augmentation import AugmentedBatches, image_augmenter
 from rnncompare.config import Task, TrainingParams
 from rnncompare.errors import PipelineError
 from rnncompare.tasks import TaskData
@@ -26,9 +27,9 @@ def make_optimizer(training: TrainingParams) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate=training.learning_rate)
 
 
-def compile_model(model: keras.Model, task: Task, training: TrainingParams) -> None:
+def compile_model(model: keras.Model, task: Task, training: TrainingParams, jit_compile: bool | str = "auto") -> None:
     loss, metric = OBJECTIVES[task]
-    model.compile(optimizer=make_optimizer(training), loss=loss, metrics=[metric])
+    model.compile(optimizer=make_optimizer(training), loss=loss, metrics=[metric], jit_compile=jit_compile)
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -46,11 +47,25 @@ class EpochLog(keras.callbacks.Callback):
         log.info("epoch %d/%d  %s  (%.1f s)", epoch + 1, self.epochs, values, time.perf_counter() - self.started)
 
 
+def training_batches(data: TaskData, training: TrainingParams, seed: int) -> dict:
+    """`model.fit` arguments for the training split: plain arrays, or batches augmented per epoch."""
+    augmenter = image_augmenter(training.augment_shift, training.augment_rotation, seed)
+    if augmenter is None:
+        return {"x": data.train[0], "y": data.train[1], "batch_size": training.batch_size, "shuffle": True}
+    return {"x": AugmentedBatches(data.train, training.batch_size, augmenter, seed)}
+
+
 def fit(
-    model: keras.Model, data: TaskData, task: Task, training: TrainingParams, extra_callbacks: list | None = None
+    model: keras.Model,
+    data: TaskData,
+    task: Task,
+    training: TrainingParams,
+    seed: int = 0,
+    jit_compile: bool | str = "auto",
+    extra_callbacks: list | None = None,
 ) -> dict[str, list[float]]:
     """Train until `epochs` or early stopping (restoring the best weights); return the history."""
-    compile_model(model, task, training)
+    compile_model(model, task, training, jit_compile)
     epochs = training.epochs
     callbacks = [keras.callbacks.TerminateOnNaN(), *(extra_callbacks or [])]
     if training.steps:  # a fixed budget of batches, as the seed tutorials trained
@@ -65,11 +80,10 @@ def fit(
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=training.reduce_lr_patience)
         )
     history = model.fit(
-        *data.train,
+        **training_batches(data, training, seed),
         validation_data=data.validation,
+        validation_batch_size=max(training.batch_size, 256),
         epochs=epochs,
-        batch_size=training.batch_size,
-        shuffle=True,
         callbacks=callbacks,
         verbose=0,
     )

@@ -50,13 +50,14 @@ def recipe(params: Params, task: str | None, variant: str | None, preset: str | 
 def train(name: str, plan: PresetParams, settings: TrainParams, data_dir: Path, outputs: TrainOutputs) -> dict:
     """Train the model of `plan` on its task and write its outputs; return the training summary."""
     task, training = plan.task, plan.training
-    device.configure(settings.seed, settings.deterministic)
+    execution = device.execution()
+    device.configure(settings.seed, settings.deterministic, execution)
     where = device.describe()
     log.info("training %s on %s with the %s backend on %s", name, task, where["backend"], where["device"])
     data = load_task(task, data_dir, training, settings.seed)
-    model = build_model(task, plan.model, training, name=name)
+    model = build_model(task, plan.model, training, name=name, cudnn=execution.cudnn)
     started = time.perf_counter()
-    history = fit(model, data, task, training)
+    history = fit(model, data, task, training, settings.seed, execution.jit_compile)
     seconds = time.perf_counter() - started
     best_epoch = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__) + 1
     summary = {
@@ -64,6 +65,7 @@ def train(name: str, plan: PresetParams, settings: TrainParams, data_dir: Path, 
         "name": name,
         "task": task,
         "parameters": model.count_params(),
+        "xla": bool(model.jit_compile),
         "epochs_run": len(history["loss"]),
         "best_epoch": best_epoch,
         "train_seconds": round(seconds, 2),

@@ -119,13 +119,29 @@ def test_model_params_defaults_are_a_single_layer_lstm():
     assert ModelParams() == ModelParams(cell="lstm", units=128, layers=1, bidirectional=False)
 
 
-def test_augmentation_moves_training_images_and_leaves_inference_alone():
-    training = dataclasses.replace(TINY_TRAINING, augment_shift=0.1, augment_rotation=0.05)
-    model = build_model("mnist", VARIANTS["gru"], training)
-    augmentation = keras.Model(model.input, model.get_layer("as_rows").output)
-    images = INPUTS["mnist"][:2]
-    np.testing.assert_array_equal(augmentation(images, training=False), images)
-    assert not np.allclose(augmentation(images, training=True), images)
+def test_augmentation_moves_every_training_image_and_redraws_each_epoch():
+    from rnncompare.augmentation import AugmentedBatches, image_augmenter
+
+    images, labels = INPUTS["mnist"][:8], np.arange(8)
+    batches = AugmentedBatches((images, labels), 3, image_augmenter(0.1, 0.05, seed=0), seed=0)
+    assert len(batches) == 3 and [len(batches[i][1]) for i in range(3)] == [3, 3, 2]
+    first_epoch = np.concatenate([batches[i][0] for i in range(3)])
+    shuffled = np.concatenate([batches[i][1] for i in range(3)])
+    assert sorted(shuffled) == list(range(8)) and first_epoch.shape == images.shape
+    assert not np.allclose(first_epoch, images[shuffled])
+    batches.on_epoch_end()
+    second_epoch = np.concatenate([batches[i][0] for i in range(3)])
+    assert not np.allclose(
+        second_epoch[np.argsort(np.concatenate([batches[i][1] for i in range(3)]))], first_epoch[np.argsort(shuffled)]
+    )
+
+
+def test_no_augmentation_params_means_no_augmenter_and_a_model_free_of_image_layers():
+    from rnncompare.augmentation import image_augmenter
+
+    assert image_augmenter(0.0, 0.0, seed=0) is None
+    model = build_model("mnist", VARIANTS["gru"], dataclasses.replace(TINY_TRAINING, augment_shift=0.1))
+    assert not [layer for layer in model.layers if "random" in layer.name]
 
 
 def test_augmenting_the_sum_task_is_refused(tmp_path):
@@ -140,11 +156,18 @@ def test_augmenting_the_sum_task_is_refused(tmp_path):
 
 @pytest.mark.parametrize("variant", ["lstm", "gru", "bilstm"])
 def test_lstm_and_gru_keep_the_settings_that_let_keras_use_cudnn_on_a_gpu(variant):
-    model = build_model("mnist", VARIANTS[variant], dataclasses.replace(TINY_TRAINING, dropout=0.2))
+    model = build_model("mnist", VARIANTS[variant], dataclasses.replace(TINY_TRAINING, dropout=0.2), cudnn=True)
     recurrent = [layer for layer in model.layers if isinstance(layer, keras.layers.RNN | keras.layers.Bidirectional)]
     for layer in recurrent:
         layer = getattr(layer, "forward_layer", layer)
         cell = layer.cell
         assert cell.activation is keras.activations.tanh and cell.recurrent_activation is keras.activations.sigmoid
         assert cell.recurrent_dropout == 0 and cell.use_bias and not layer.unroll
-        assert getattr(cell, "reset_after", True)
+        assert getattr(cell, "reset_after", True) and layer.use_cudnn == "auto"
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_variant_built_for_a_cpu_can_be_xla_compiled(variant):
+    from keras.src.trainers.trainer import model_supports_jit
+
+    assert model_supports_jit(build_model("mnist", VARIANTS[variant], dataclasses.replace(TINY_TRAINING, dropout=0.2)))

@@ -23,20 +23,22 @@ def test_train_writes_model_history_and_summary(task, tiny_data, tiny_params, tm
     summary = train(f"{task}-lstm", plan, tiny_params.train, tiny_data / task, outputs_in(tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "history.png", "model.json", "model.keras"]
     assert json.loads((tmp_path / "model.json").read_text()) == summary
-    assert summary["device"] == "cpu" and summary["backend"] == "tensorflow"
+    assert summary["device"] == "cpu" and summary["backend"] == "tensorflow" and summary["xla"]
     assert summary["epochs_run"] == 2 and summary["train_examples"] == (256 if task == "sum" else 512)
     header = (tmp_path / "history.csv").read_text().splitlines()[0]
     assert header.startswith("epoch,") and "val_loss" in header
 
 
 def test_same_params_on_cpu_give_identical_weights_and_metrics(tiny_data, tiny_params, tmp_path):
+    """XLA-compiled, with dropout and per-epoch augmentation: every random draw is seeded."""
     from rnncompare.evaluation import evaluate
     from rnncompare.tasks import load_tests
     from stages.evaluate import load_model
 
+    noisy = dataclasses.replace(tiny_params.train.mnist, dropout=0.2, augment_shift=0.1, augment_rotation=0.05)
     runs = []
     for name in ("first", "second"):
-        plan = recipe(tiny_params, "mnist", "gru", None)
+        plan = dataclasses.replace(recipe(tiny_params, "mnist", "gru", None), training=noisy)
         train("mnist-gru", plan, tiny_params.train, tiny_data / "mnist", outputs_in(tmp_path / name))
         model = load_model(tmp_path / name / "model.keras")
         runs.append((model.get_weights(), evaluate(model, "mnist", load_tests("mnist", tiny_data / "mnist"))[0]))
