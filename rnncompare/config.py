@@ -98,6 +98,7 @@ class TrainingParams:
     batch_size: int = 64
     optimizer: Literal["adam", "sgd"] = "adam"
     learning_rate: float = 0.001
+    clip_norm: float | None = None  # rescale each step's gradients to at most this global norm
     patience: int = 5
     reduce_lr_patience: int | None = None  # halve the learning rate after this many epochs without progress
     dropout: float = 0.0  # after every recurrent layer
@@ -118,6 +119,12 @@ class TrainingParams:
         for name in ("dropout", "augment_shift", "augment_rotation"):
             _require(0.0 <= getattr(self, name) < 1.0, f"{where}.{name}", getattr(self, name), "a value in [0, 1)")
         _require(self.learning_rate > 0, f"{where}.learning_rate", self.learning_rate, "a positive number")
+        _require(
+            self.clip_norm is None or self.clip_norm > 0,
+            f"{where}.clip_norm",
+            self.clip_norm,
+            "a positive number, or null for no clipping",
+        )
         _require(
             0.0 < self.validation_fraction < 1.0,
             f"{where}.validation_fraction",
@@ -148,6 +155,35 @@ class TrainParams:
 
 
 @dataclasses.dataclass(frozen=True)
+class ChampionParams:
+    """How the best model of a task is chosen for the registry."""
+
+    metric: str = "test.accuracy"  # a key of metrics/<task>-<variant>.json
+    direction: Literal["max", "min"] = "max"
+
+
+@dataclasses.dataclass(frozen=True)
+class MlflowParams:
+    """Where runs are recorded and how the champion of each task is picked."""
+
+    tracking_uri: str | None = None  # None: sqlite:///<repository>/mlflow.db; MLFLOW_TRACKING_URI overrides both
+    experiment_prefix: str = "rnncompare"  # experiments <prefix>-sum and <prefix>-mnist
+    model_prefix: str = "rnncompare"  # registered models <prefix>-sum and <prefix>-mnist
+    champion: dict[str, ChampionParams] = dataclasses.field(default_factory=dict)
+
+    def validate(self, where: str) -> None:
+        for task in self.champion:
+            _require(task in typing.get_args(Task), f"{where}.champion", task, "a task: 'sum' or 'mnist'")
+
+    def champion_of(self, task: str) -> ChampionParams:
+        if task not in self.champion:
+            raise PipelineError(
+                f"params.yaml: no mlflow.champion.{task}; add e.g. `{task}: {{metric: test.accuracy, direction: max}}`."
+            )
+        return self.champion[task]
+
+
+@dataclasses.dataclass(frozen=True)
 class PresetParams:
     """A complete recipe, model and training, for one task: the seed tutorials'."""
 
@@ -165,6 +201,7 @@ class Params:
     train: TrainParams = TrainParams()
     models: dict[str, ModelParams] = dataclasses.field(default_factory=dict)
     presets: dict[str, PresetParams] = dataclasses.field(default_factory=dict)
+    mlflow: MlflowParams = MlflowParams()
 
     def model(self, variant: str) -> ModelParams:
         """The params of one variant, or an error listing the variants params.yaml defines."""

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import keras
 
+from rnncompare.config import ModelParams
+
 
 @dataclass(frozen=True)
 class Execution:
@@ -13,13 +15,16 @@ class Execution:
     jit_compile: bool | str  # for `model.compile`
 
 
-def execution() -> Execution:
-    """TensorFlow on a CPU: XLA (LSTM +44%, GRU +74% samples/s, measured); on a GPU: cuDNN, which
-    Keras cannot XLA-compile. JAX always compiles; PyTorch runs eagerly (Keras' "auto")."""
+def execution(model: ModelParams) -> Execution:
+    """TensorFlow on a GPU: cuDNN, which Keras cannot XLA-compile. On a CPU: XLA for one recurrent
+    layer (LSTM +44%, GRU +74% samples/s), none for stacked layers, which XLA's CPU loop over
+    whole-sequence outputs makes 3x slower (measured, LSTM 128 on MNIST rows). JAX always
+    compiles; PyTorch runs eagerly (Keras' "auto")."""
     if keras.backend.backend() != "tensorflow":
         return Execution(cudnn=False, jit_compile="auto")
-    on_gpu = describe()["device"] != "cpu"
-    return Execution(cudnn=on_gpu, jit_compile="auto" if on_gpu else True)
+    if describe()["device"] != "cpu":
+        return Execution(cudnn=True, jit_compile="auto")
+    return Execution(cudnn=False, jit_compile=model.layers == 1)
 
 
 def configure(seed: int, deterministic: bool, plan: Execution) -> None:
@@ -28,7 +33,8 @@ def configure(seed: int, deterministic: bool, plan: Execution) -> None:
     TensorFlow's op determinism rules XLA out (Keras then refuses to compile), so it is switched on
     only for uncompiled runs; XLA on a CPU repeats itself bit for bit (tests/test_training.py)."""
     keras.utils.set_random_seed(seed)
-    if deterministic and keras.backend.backend() == "tensorflow" and plan.jit_compile is not True:
+    tensorflow = keras.backend.backend() == "tensorflow"
+    if deterministic and tensorflow and plan.jit_compile is not True:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()

@@ -22,9 +22,10 @@ OBJECTIVES = {
 
 
 def make_optimizer(training: TrainingParams) -> keras.optimizers.Optimizer:
+    options = {"learning_rate": training.learning_rate, "global_clipnorm": training.clip_norm}
     if training.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=training.learning_rate)
-    return keras.optimizers.Adam(learning_rate=training.learning_rate)
+        return keras.optimizers.SGD(**options)
+    return keras.optimizers.Adam(**options)
 
 
 def compile_model(model: keras.Model, task: Task, training: TrainingParams, jit_compile: bool | str = "auto") -> None:

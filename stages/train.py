@@ -50,7 +50,7 @@ def recipe(params: Params, task: str | None, variant: str | None, preset: str | 
 def train(name: str, plan: PresetParams, settings: TrainParams, data_dir: Path, outputs: TrainOutputs) -> dict:
     """Train the model of `plan` on its task and write its outputs; return the training summary."""
     task, training = plan.task, plan.training
-    execution = device.execution()
+    execution = device.execution(plan.model)
     device.configure(settings.seed, settings.deterministic, execution)
     where = device.describe()
     log.info("training %s on %s with the %s backend on %s", name, task, where["backend"], where["device"])

@@ -78,7 +78,7 @@ def test_lstm_forget_bias_sets_the_forget_gate_bias_only():
     np.testing.assert_array_equal(bias, np.array([0.0] * 4 + [0.8] * 4 + [0.0] * 8, dtype="float32"))
 
 
-def _layer_norm(values, gain, shift, epsilon=1e-3):
+def _layer_norm(values, gain, shift, epsilon=0.1):
     return (values - values.mean(-1, keepdims=True)) / np.sqrt(values.var(-1, keepdims=True) + epsilon) * gain + shift
 
 

@@ -1,0 +1,109 @@
+"""Where a result came from: the git commit, the DVC stage and its locked hashes, the pipeline
+execution it belongs to, and the versions of the tools that made it."""
+
+import hashlib
+import importlib.metadata
+import os
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import yaml
+
+EXECUTION_VARIABLE = "RNNCOMPARE_EXECUTION"
+TOOLS = ("tensorflow", "keras", "dvc", "mlflow", "numpy")
+
+
+def repository_root(start: Path | None = None) -> Path:
+    """The repository's root, also from inside DVC's temporary experiment copies
+    (`<root>/.dvc/tmp/exps/...`), so that every experiment shares one tracking store."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if folder.name == ".dvc":
+            return folder.parent
+    return here
+
+
+def _git(*arguments: str) -> str | None:
+    try:
+        result = subprocess.run(["git", *arguments], capture_output=True, text=True, check=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip()
+
+
+def git_state() -> dict[str, str]:
+    """The commit checked out and whether tracked files differ from it."""
+    commit = _git("rev-parse", "HEAD")
+    if commit is None:
+        return {"git.commit": "none (not a git checkout)"}
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return {"git.commit": commit, "git.dirty": str(bool(dirty)).lower(), "mlflow.source.git.commit": commit}
+
+
+def versions() -> dict[str, str]:
+    found = {"versions.python": platform.python_version()}
+    for tool in TOOLS:
+        for distribution in (tool, f"{tool}-cpu"):
+            try:
+                found[f"versions.{tool}"] = importlib.metadata.version(distribution)
+                break
+            except importlib.metadata.PackageNotFoundError:
+                continue
+    return found
+
+
+def execution_id() -> str:
+    """One id per `dvc repro` (or `make repro`): what groups a pipeline's runs in MLflow.
+
+    `make` sets it in the environment; under a bare `dvc repro` it is derived from the dvc process
+    this stage runs under; a stage run by hand is an execution of its own."""
+    if os.environ.get(EXECUTION_VARIABLE):
+        return os.environ[EXECUTION_VARIABLE]
+    process = psutil.Process()
+    for ancestor in process.parents():
+        try:
+            command = " ".join(ancestor.cmdline())
+        except psutil.Error:
+            continue
+        if "dvc" in Path(command.split(" ", 1)[0]).name or " -m dvc" in command or "/dvc " in command:
+            process = ancestor
+            break
+    started = time.strftime("%Y%m%dT%H%M%S", time.localtime(process.create_time()))
+    return f"{started}-{process.pid}"
+
+
+def _file_digest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_md5(path: Path) -> str:
+    """The hash DVC records for a file in dvc.lock."""
+    return _file_digest(path, "md5")
+
+
+def file_sha256(path: Path) -> str:
+    return _file_digest(path, "sha256")
+
+
+def locked_stage(stage: str, lock_file: Path = Path("dvc.lock")) -> dict[str, str]:
+    """The hashes dvc.lock holds for `stage`'s code, data and outputs (`dvc.lock.<path>`: md5)."""
+    if not lock_file.is_file():
+        return {}
+    entry = (yaml.safe_load(lock_file.read_text()) or {}).get("stages", {}).get(stage)
+    if not entry:
+        return {}
+    hashes = {}
+    for item in [*entry.get("deps", []), *entry.get("outs", [])]:
+        hashes[f"dvc.lock.{item['path']}"] = item.get("md5") or item.get("hash", "")
+    params = entry.get("params", {})
+    if params:
+        text = yaml.safe_dump(params, sort_keys=True).encode()
+        hashes["dvc.lock.params"] = hashlib.md5(text).hexdigest()
+    return hashes

@@ -1,0 +1,201 @@
+"""MLflow: the tracking store, one run per trained model, and what each run records.
+
+Runs live in one experiment per task (`rnncompare-mnist`), each under a parent run standing for
+the `dvc repro` that made it, so the UI shows one pipeline execution as one group.
+"""
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import keras
+import mlflow
+import numpy as np
+import requests
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types import Schema, TensorSpec
+
+from rnncompare import lineage
+from rnncompare.config import MlflowParams
+from rnncompare.errors import PipelineError
+
+LOCAL_STORE = "mlflow.db"
+LOCAL_ARTIFACTS = "mlartifacts"
+MODEL_NAME = "model"  # the logged model's name inside each run
+HEALTH_TIMEOUT_SECONDS = 5
+
+
+def tracking_uri(settings: MlflowParams) -> str:
+    """MLFLOW_TRACKING_URI, else params.yaml's mlflow.tracking_uri, else the SQLite store at the root."""
+    return (
+        os.environ.get("MLFLOW_TRACKING_URI")
+        or settings.tracking_uri
+        or f"sqlite:///{lineage.repository_root() / LOCAL_STORE}"
+    )
+
+
+def _unreachable(uri: str, reason: str) -> PipelineError:
+    return PipelineError(
+        f"cannot reach the MLflow tracking store {uri} ({reason}). Start the server, or correct "
+        "MLFLOW_TRACKING_URI (or mlflow.tracking_uri in params.yaml); unset both to record into "
+        f"sqlite:///{lineage.repository_root() / LOCAL_STORE}."
+    )
+
+
+def connect(settings: MlflowParams) -> str:
+    """Point MLflow at the store and check that it answers, before any work is done."""
+    uri = tracking_uri(settings)
+    scheme = urlparse(uri).scheme
+    if scheme in ("http", "https"):
+        try:
+            response = requests.get(f"{uri.rstrip('/')}/health", timeout=HEALTH_TIMEOUT_SECONDS)
+            response.raise_for_status()
+        except requests.RequestException as error:
+            raise _unreachable(uri, type(error).__name__ + ": " + str(error).split("(Caused by")[0].strip()) from None
+    elif scheme == "sqlite":
+        folder = Path(uri.removeprefix("sqlite:///")).parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise _unreachable(uri, f"{folder} is not a writable directory")
+    mlflow.set_tracking_uri(uri)
+    try:
+        MlflowClient().search_experiments(max_results=1)
+    except Exception as error:  # any store's failure to answer, named with its URI
+        raise _unreachable(uri, f"{type(error).__name__}: {error}") from None
+    return uri
+
+
+def experiment_id(name: str) -> str:
+    """The experiment's id, created on first use; a local store keeps its artifacts beside mlflow.db."""
+    client = MlflowClient()
+    found = client.get_experiment_by_name(name)
+    if found:
+        return found.experiment_id
+    location = None
+    uri = mlflow.get_tracking_uri()
+    if uri.startswith("sqlite:///"):
+        location = (Path(uri.removeprefix("sqlite:///")).parent / LOCAL_ARTIFACTS / name).as_uri()
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except MlflowException:  # created meanwhile by a stage running beside this one
+        return client.get_experiment_by_name(name).experiment_id
+
+
+def _parent_run(experiment: str, execution: str) -> str:
+    """The run standing for one pipeline execution in this experiment, created by its first stage."""
+    client = MlflowClient()
+    query = f"tags.`pipeline.execution` = '{execution}' and tags.`pipeline.parent` = 'true'"
+    found = client.search_runs([experiment], filter_string=query, max_results=1)
+    if found:
+        return found[0].info.run_id
+    tags = {"pipeline.execution": execution, "pipeline.parent": "true", **lineage.git_state()}
+    run = client.create_run(experiment, run_name=f"dvc repro {execution}", tags=tags)
+    client.set_terminated(run.info.run_id, "FINISHED")
+    return run.info.run_id
+
+
+def flatten(value, prefix: str = "") -> dict:
+    """{"test": {"accuracy": 0.9}} -> {"test.accuracy": 0.9}; dataclasses too; tuples as lists."""
+    if dataclasses.is_dataclass(value):
+        value = dataclasses.asdict(value)
+    if isinstance(value, dict):
+        flat = {}
+        for key, item in value.items():
+            flat.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: list(value) if isinstance(value, tuple) else value}
+
+
+def reproduce_commands(commit: str, stages: list[str]) -> str:
+    return f"git checkout {commit} && dvc repro {' '.join(stages)}"
+
+
+@contextlib.contextmanager
+def training_run(
+    settings: MlflowParams, task: str, name: str, stages: list[str], params: dict, tags: dict
+) -> Iterator[mlflow.ActiveRun]:
+    """One run for one trained model; FAILED if the block raises (or the stage is killed)."""
+    experiment = experiment_id(f"{settings.experiment_prefix}-{task}")
+    execution = lineage.execution_id()
+    parent = _parent_run(experiment, execution)
+    git = lineage.git_state()
+    reproduce = reproduce_commands(git["git.commit"], stages)
+    all_tags = {
+        **tags,
+        **git,
+        **lineage.versions(),
+        "task": task,
+        "dvc.stage": stages[0],
+        "pipeline.execution": execution,
+        "mlflow.parentRunId": parent,
+        "reproduce": reproduce,
+    }
+    description = f"`{name}` on `{task}`. Reproduce:\n\n```\n{reproduce}\n```"
+    with mlflow.start_run(experiment_id=experiment, run_name=name, tags=all_tags, description=description) as run:
+        mlflow.log_params(params)
+        yield run
+    MlflowClient().set_terminated(parent, "FINISHED")  # an execution ends with its last run
+
+
+class EpochMetrics(keras.callbacks.Callback):
+    """Each epoch's training and validation metrics as MLflow step metrics (one write per epoch)."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        renamed = {}
+        for key, value in (logs or {}).items():
+            if key.startswith("val_"):
+                key = "validation." + key.removeprefix("val_")
+            elif key != "learning_rate":
+                key = "train." + key
+            renamed[key] = float(value)
+        mlflow.log_metrics(renamed, step=epoch + 1)
+
+
+class KerasFlavor:
+    """`mlflow.keras`, except that the model folder exists before the input example is written into
+    it: MLflow 3.17's keras `save_model` writes the example first (FileNotFoundError).
+    tests/test_tracking.py checks that the upstream bug is still there."""
+
+    __name__ = "mlflow.keras"
+
+    @staticmethod
+    def save_model(path, **options):
+        os.makedirs(path, exist_ok=True)
+        mlflow.keras.save_model(path=path, **options)
+
+
+def _spec(shape) -> TensorSpec:
+    return TensorSpec(np.dtype(np.float32), tuple(-1 if size is None else size for size in shape))
+
+
+def pip_requirements() -> list[str]:
+    requirements = [f"keras=={keras.__version__}", f"numpy=={np.__version__}"]
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        requirements.append(f"tensorflow=={tf.__version__}")
+    return requirements
+
+
+def log_model(model: keras.Model, example: np.ndarray) -> str:
+    """Log with the Keras flavor, a signature (any batch; for sums any length) and an input example."""
+    signature = ModelSignature(inputs=Schema([_spec(model.input_shape)]), outputs=Schema([_spec(model.output_shape)]))
+    info = mlflow.models.Model.log(
+        name=MODEL_NAME,
+        flavor=KerasFlavor,
+        model=model,
+        signature=signature,
+        input_example=example,
+        pip_requirements=pip_requirements(),
+    )
+    return info.model_uri
+
+
+def log_dataset(name: str, split: tuple[np.ndarray, np.ndarray], source: Path, context: str) -> None:
+    """A dataset input: MLflow's digest of the arrays, and the SHA-256 of the file they came from."""
+    dataset = mlflow.data.from_numpy(split[0], targets=split[1], source=str(Path(source).resolve()), name=name)
+    mlflow.log_input(dataset, context=context, tags={"sha256": lineage.file_sha256(source)})
