@@ -6,8 +6,13 @@ PROFILE ?=
 # GPU=1 installs TensorFlow with CUDA (requirements-gpu.lock) instead of the CPU build.
 LOCK := $(if $(GPU),requirements-gpu.lock,requirements.lock)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# One id per `make repro`: MLflow groups the runs of one pipeline execution under it.
+export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$PPID)
+# The store the stages record into, unless MLFLOW_TRACKING_URI points elsewhere.
+MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
+UI_PORT ?= 5000
 
-.PHONY: repro presets test lint lock
+.PHONY: repro presets test lint lock ui
 
 $(VENV)/installed: $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +29,10 @@ endif
 # train 10,000 steps each).
 presets: $(VENV)/installed
 	dvc repro presets/dvc.yaml
+
+# Browse the runs: http://127.0.0.1:$(UI_PORT)
+ui: $(VENV)/installed
+	mlflow ui --backend-store-uri $(MLFLOW_STORE) --host 127.0.0.1 --port $(UI_PORT)
 
 test: $(VENV)/installed
 	python -m pytest

@@ -1,6 +1,7 @@
 """The one exception type for failures a user can fix, and the entry point that reports them."""
 
 import logging
+import signal
 import sys
 from collections.abc import Callable
 
@@ -12,6 +13,8 @@ class PipelineError(Exception):
 def run_stage(main: Callable[[], None]) -> None:
     """Run a stage's `main()`; turn a PipelineError into one clear line and exit status 1."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # A stage stopped by `kill` or DVC unwinds like an error, so an open MLflow run ends FAILED.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     try:
         main()
     except PipelineError as error:

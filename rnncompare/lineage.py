@@ -26,16 +26,21 @@ def repository_root(start: Path | None = None) -> Path:
     return here
 
 
+CODE_ROOT = Path(__file__).resolve().parents[1]  # the checkout whose code runs, wherever the stage's cwd
+
+
 def _git(*arguments: str) -> str | None:
     try:
-        result = subprocess.run(["git", *arguments], capture_output=True, text=True, check=True, timeout=30)
+        result = subprocess.run(
+            ["git", *arguments], cwd=CODE_ROOT, capture_output=True, text=True, check=True, timeout=30
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip()
 
 
 def git_state() -> dict[str, str]:
-    """The commit checked out and whether tracked files differ from it."""
+    """The commit of the code that runs, and whether tracked files differ from it."""
     commit = _git("rev-parse", "HEAD")
     if commit is None:
         return {"git.commit": "none (not a git checkout)"}
@@ -92,13 +97,25 @@ def file_sha256(path: Path) -> str:
     return _file_digest(path, "sha256")
 
 
-def locked_stage(stage: str, lock_file: Path = Path("dvc.lock")) -> dict[str, str]:
-    """The hashes dvc.lock holds for `stage`'s code, data and outputs (`dvc.lock.<path>`: md5)."""
-    if not lock_file.is_file():
-        return {}
-    entry = (yaml.safe_load(lock_file.read_text()) or {}).get("stages", {}).get(stage)
-    if not entry:
-        return {}
+LOCK_FILES = (Path("dvc.lock"), Path("presets/dvc.lock"))
+
+
+def locked_stage_of(output: Path) -> dict[str, str]:
+    """The dvc.lock entry of the stage that wrote `output`, as tags: the stage name, and the md5
+    of each of its dependencies (code, data) and outputs, and of its params (`dvc.lock.<path>`).
+
+    DVC writes a stage's entry as soon as the stage succeeds, so a later stage (evaluate) reads
+    the entry of the training that made the model it evaluates. Empty outside a DVC run."""
+    for lock_file in LOCK_FILES:
+        if not lock_file.is_file():
+            continue
+        for stage, entry in (yaml.safe_load(lock_file.read_text()) or {}).get("stages", {}).items():
+            if any(Path(item["path"]) == Path(output) for item in entry.get("outs", [])):
+                return {"dvc.lock.stage": stage, "dvc.lock.file": str(lock_file), **_hashes(entry)}
+    return {}
+
+
+def _hashes(entry: dict) -> dict[str, str]:
     hashes = {}
     for item in [*entry.get("deps", []), *entry.get("outs", [])]:
         hashes[f"dvc.lock.{item['path']}"] = item.get("md5") or item.get("hash", "")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import keras
 
+from rnncompare import tracking
+from rnncompare.config import load_params
 from rnncompare.errors import PipelineError, run_stage
 from rnncompare.evaluation import evaluate
 from rnncompare.outputs import replaced_file, write_json
@@ -56,7 +58,10 @@ def main() -> None:
     parser.add_argument("--metrics", type=Path, required=True, help="metrics JSON to write")
     parser.add_argument("--plot", type=Path, required=True, help="the plot's data .csv to write")
     parser.add_argument("--plot-png", type=Path, required=True, help="the plot as a picture")
+    parser.add_argument("--summary", type=Path, required=True, help="the training summary naming the MLflow run")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     arguments = parser.parse_args()
+    tracking.connect(load_params(arguments.params).mlflow)
 
     tests = load_tests(arguments.task, arguments.data)
     model = load_model(arguments.model)
@@ -71,6 +76,9 @@ def main() -> None:
             write_predictions_csv(data, tests, predictions)
             save_sum_predictions_png(picture, tests, predictions, title=title)
     write_json(arguments.metrics, metrics)
+    pictures = [arguments.plot_png]
+    run_id = tracking.record_evaluation(arguments.summary, arguments.model, metrics, tests, arguments.data, pictures)
+    log.info("test metrics added to MLflow run %s", run_id)
     for name, values in metrics.items():
         log.info("%s: %s", name, ", ".join(f"{k} {v:.4f}" for k, v in values.items() if isinstance(v, float)))
 

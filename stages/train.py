@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from rnncompare import device
+import mlflow
+
+from rnncompare import device, tracking
 from rnncompare.config import Params, PresetParams, TrainParams, load_params
 from rnncompare.errors import run_stage
 from rnncompare.models import build_model
@@ -47,8 +49,57 @@ def recipe(params: Params, task: str | None, variant: str | None, preset: str | 
     return PresetParams(task=task, model=params.model(variant), training=getattr(params.train, task))
 
 
-def train(name: str, plan: PresetParams, settings: TrainParams, data_dir: Path, outputs: TrainOutputs) -> dict:
-    """Train the model of `plan` on its task and write its outputs; return the training summary."""
+def run_params(params: Params, plan: PresetParams, task, variant, preset) -> dict:
+    """The params.yaml values the stage used, flattened to their keys (`train.mnist.batch_size`)."""
+    used = {"train.seed": params.train.seed, "train.deterministic": params.train.deterministic}
+    if preset:
+        used.update(tracking.flatten(plan, f"presets.{preset}"))
+    else:
+        used.update(tracking.flatten(plan.model, f"models.{variant}"))
+        used.update(tracking.flatten(plan.training, f"train.{task}"))
+    return {"task": plan.task, "variant": preset or variant, **used}
+
+
+def record_in_mlflow(name: str, task: str, data_dir: Path, outputs: TrainOutputs):
+    """What the active MLflow run records once the model is trained: its data, model and curves."""
+
+    def record(model, data, summary: dict) -> dict:
+        source = Path(data_dir) / "train.npz"
+        tracking.log_dataset(f"{task}-train", data.train, source, "training")
+        tracking.log_dataset(
+            f"{task}-validation",
+            data.validation,
+            source if task == "mnist" else Path(data_dir) / "validation.npz",
+            "validation",
+        )
+        mlflow.set_tags({key: str(value) for key, value in summary.items() if key in ("backend", "device", "xla")})
+        mlflow.log_metrics(
+            {
+                "parameters": summary["parameters"],
+                "train_seconds": summary["train_seconds"],
+                "best_epoch": summary["best_epoch"],
+            }
+        )
+        model_uri = tracking.log_model(model, data.tests["test"][0][:2])
+        mlflow.log_artifact(str(outputs.history_png), "plots")
+        return {"mlflow_run_id": mlflow.active_run().info.run_id, "mlflow_model_uri": model_uri}
+
+    return record
+
+
+def train(
+    name: str,
+    plan: PresetParams,
+    settings: TrainParams,
+    data_dir: Path,
+    outputs: TrainOutputs,
+    callbacks: list | None = None,
+    record=None,
+) -> dict:
+    """Train the model of `plan` on its task and write its outputs; return the training summary.
+
+    `record(model, data, summary)`, when given, runs once the model is saved and returns entries
+    to add to the summary (the MLflow run and model)."""
     task, training = plan.task, plan.training
     execution = device.execution(plan.model)
     device.configure(settings.seed, settings.deterministic, execution)
@@ -57,7 +108,7 @@ def train(name: str, plan: PresetParams, settings: TrainParams, data_dir: Path, 
     data = load_task(task, data_dir, training, settings.seed)
     model = build_model(task, plan.model, training, name=name, cudnn=execution.cudnn)
     started = time.perf_counter()
-    history = fit(model, data, task, training, settings.seed, execution.jit_compile)
+    history = fit(model, data, task, training, settings.seed, execution.jit_compile, callbacks)
     seconds = time.perf_counter() - started
     best_epoch = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__) + 1
     summary = {
@@ -73,11 +124,13 @@ def train(name: str, plan: PresetParams, settings: TrainParams, data_dir: Path, 
     }
     with replaced_file(outputs.model) as temporary:
         model.save(temporary)
-    write_json(outputs.summary, summary)
     with replaced_file(outputs.history) as temporary:
         write_history(temporary, history)
     with replaced_file(outputs.history_png) as temporary:
         save_history_png(temporary, history, title=name)
+    if record:
+        summary.update(record(model, data, summary))
+    write_json(outputs.summary, summary)
     log.info(
         "saved %s (%d parameters, %d epochs, %.0f s)",
         outputs.model,
@@ -103,10 +156,17 @@ def main() -> None:
     if not arguments.preset and not (arguments.task and arguments.variant):
         parser.error("give --task and --variant, or --preset")
     params = load_params(arguments.params)
+    tracking.connect(params.mlflow)  # an unreachable store fails the stage now, not after training
     plan = recipe(params, arguments.task, arguments.variant, arguments.preset)
     name = arguments.preset or f"{arguments.task}-{arguments.variant}"
+    stages = [f"train@{name}", f"evaluate@{name}"]
+    if arguments.preset:
+        stages = [f"presets/dvc.yaml:{stage}" for stage in stages]
     outputs = TrainOutputs(arguments.model, arguments.summary, arguments.history, arguments.history_png)
-    train(name, plan, params.train, arguments.data, outputs)
+    used = run_params(params, plan, arguments.task, arguments.variant, arguments.preset)
+    with tracking.training_run(params.mlflow, plan.task, name, stages, used, tags={"variant": used["variant"]}):
+        record = record_in_mlflow(name, plan.task, arguments.data, outputs)
+        train(name, plan, params.train, arguments.data, outputs, [tracking.EpochMetrics()], record)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import dataclasses
 import functools
 import hashlib
 import http.server
+import os
 import shutil
 import subprocess
 import sys
@@ -92,10 +93,18 @@ def serve():
         server.server_close()
 
 
-def run_module(module: str, *arguments: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
+def run_module(
+    module: str, *arguments: str, cwd: Path = REPO_ROOT, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run `python -m module` as a stage runs under DVC, capturing its output."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", module, *arguments], cwd=cwd, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", module, *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=environment,
     )
 
 

@@ -1,0 +1,91 @@
+"""Predict with a model from MLflow: a digit for images, a sum for bit strings.
+
+    python -m rnncompare.predict --champion mnist --image digit.png
+    python -m rnncompare.predict --model models:/rnncompare-mnist@champion \\
+        --idx t10k-images-idx3-ubyte.gz --labels t10k-labels-idx1-ubyte.gz
+    python -m rnncompare.predict --champion sum --bits 0110100111
+
+`--model` takes any MLflow model URI (runs:/<run id>/model, models:/<name>@champion, models:/<id>);
+`--champion <task>` is models:/<mlflow.model_prefix>-<task>@champion. The store is the pipeline's
+(MLFLOW_TRACKING_URI, or params.yaml, or mlflow.db at the root).
+"""
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from rnncompare import tracking
+from rnncompare.config import load_params
+from rnncompare.errors import PipelineError, run_stage
+from rnncompare.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+
+log = logging.getLogger(__name__)
+SIDE = 28
+
+
+def read_png(path: Path) -> np.ndarray:
+    """A digit picture as float32[1, 28, 28] in 0..1, white on black like MNIST."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(path).convert("L")
+    except (OSError, UnidentifiedImageError) as error:
+        raise PipelineError(f"{path} is not a readable image ({error}); give a PNG of one digit.") from None
+    if image.size != (SIDE, SIDE):
+        log.info("%s is %dx%d: resized to %dx%d", path, *image.size, SIDE, SIDE)
+        image = image.resize((SIDE, SIDE), Image.Resampling.LANCZOS)
+    pixels = np.asarray(image, dtype=np.float32) / 255.0
+    if pixels.mean() > 0.5:
+        log.info("%s is dark on light: inverted to MNIST's white on black", path)
+        pixels = 1.0 - pixels
+    return pixels[np.newaxis]
+
+
+def read_bits(text: str) -> np.ndarray:
+    """'0110' -> float32[1, 4, 1]."""
+    if not text or set(text) - {"0", "1"}:
+        raise PipelineError(f"--bits {text!r} is not a string of 0s and 1s, e.g. --bits 0110100111.")
+    return np.array([[[float(bit)] for bit in text]], dtype=np.float32)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", help="an MLflow model URI")
+    which.add_argument("--champion", choices=["sum", "mnist"], help="the registered champion of a task")
+    inputs = parser.add_mutually_exclusive_group(required=True)
+    inputs.add_argument("--image", type=Path, help="a PNG of one digit")
+    inputs.add_argument("--idx", type=Path, help="a gzipped IDX image file, e.g. t10k-images-idx3-ubyte.gz")
+    inputs.add_argument("--bits", help="a bit string, e.g. 0110100111")
+    parser.add_argument("--labels", type=Path, help="with --idx: the IDX labels, to print the accuracy")
+    parser.add_argument("--show", type=int, default=10, help="with --idx: how many predictions to print")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    arguments = parser.parse_args()
+
+    settings = load_params(arguments.params).mlflow
+    tracking.connect(settings)
+    uri = arguments.model or f"models:/{settings.model_prefix}-{arguments.champion}@champion"
+    model = tracking.load_pyfunc(uri)
+    if arguments.bits is not None:
+        total = float(np.asarray(model.predict(read_bits(arguments.bits))).reshape(-1)[0])
+        print(f"{arguments.bits}: sum {total:.3f} (rounded {round(total)}; true {arguments.bits.count('1')})")
+        return
+    if arguments.image:
+        images = read_png(arguments.image)
+    else:
+        images = read_idx(arguments.idx, IMAGES_MAGIC, str(arguments.idx)).astype(np.float32) / 255.0
+    probabilities = np.asarray(model.predict(images))
+    digits = probabilities.argmax(axis=1)
+    for index in range(min(len(digits), arguments.show)):
+        print(f"image {index}: {digits[index]} (p={probabilities[index, digits[index]]:.3f})")
+    if arguments.labels:
+        labels = read_idx(arguments.labels, LABELS_MAGIC, str(arguments.labels))
+        if len(labels) != len(digits):
+            raise PipelineError(f"{arguments.labels} holds {len(labels)} labels for {len(digits)} images.")
+        print(f"accuracy {np.mean(digits == labels):.4f} on {len(labels)} images ({uri})")
+
+
+if __name__ == "__main__":
+    run_stage(main)
