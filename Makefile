@@ -12,7 +12,7 @@ export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$
 MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
 UI_PORT ?= 5000
 
-.PHONY: repro presets test lint lock ui
+.PHONY: repro presets check baseline test lint lock ui
 
 $(VENV)/installed: $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,21 @@ endif
 # train 10,000 steps each).
 presets: $(VENV)/installed
 	dvc repro presets/dvc.yaml
+
+# The regression gate (gate/dvc.yaml): fails when a metric is worse than params.yaml's
+# check.baseline allows; the table lands in reports/check.md. PROFILE as for repro.
+check: $(VENV)/installed
+ifneq ($(PROFILE),)
+	python -m rnncompare.profiles profiles/$(PROFILE).yaml params.yaml
+endif
+	dvc repro gate/dvc.yaml
+
+# Accept the current metrics as the new baseline (after a change meant to move them).
+baseline: $(VENV)/installed
+ifneq ($(PROFILE),)
+	python -m rnncompare.profiles profiles/$(PROFILE).yaml params.yaml
+endif
+	python -m stages.check --refresh --baseline "$$(python -c 'from rnncompare.config import load_params; print(load_params().check.baseline)')"
 
 # Browse the runs: http://127.0.0.1:$(UI_PORT)
 ui: $(VENV)/installed

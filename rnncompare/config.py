@@ -184,6 +184,13 @@ class MlflowParams:
 
 
 @dataclasses.dataclass(frozen=True)
+class CheckParams:
+    """The regression gate's reference (stages/check.py)."""
+
+    baseline: str = "baselines/full.yaml"
+
+
+@dataclasses.dataclass(frozen=True)
 class PresetParams:
     """A complete recipe, model and training, for one task: the seed tutorials'."""
 
@@ -202,6 +209,7 @@ class Params:
     models: dict[str, ModelParams] = dataclasses.field(default_factory=dict)
     presets: dict[str, PresetParams] = dataclasses.field(default_factory=dict)
     mlflow: MlflowParams = MlflowParams()
+    check: CheckParams = CheckParams()
 
     def model(self, variant: str) -> ModelParams:
         """The params of one variant, or an error listing the variants params.yaml defines."""

@@ -82,7 +82,8 @@ def record_in_mlflow(name: str, task: str, data_dir: Path, outputs: TrainOutputs
         )
         model_uri = tracking.log_model(model, data.tests["test"][0][:2])
         mlflow.log_artifact(str(outputs.history_png), "plots")
-        return {"mlflow_run_id": mlflow.active_run().info.run_id, "mlflow_model_uri": model_uri}
+        run = mlflow.active_run().info
+        return {"mlflow_experiment_id": run.experiment_id, "mlflow_run_id": run.run_id, "mlflow_model_uri": model_uri}
 
     return record
 

@@ -126,5 +126,5 @@ def tiny_params() -> Params:
     """The committed params.yaml, shrunk so that every model trains in seconds."""
     params = load_params(REPO_ROOT / "params.yaml")
     small = dataclasses.replace(TINY_TRAINING, train_size=512)
-    models = {name: dataclasses.replace(model, units=8) for name, model in params.models.items()}
+    models = {name: dataclasses.replace(model, units=8, layers=1) for name, model in params.models.items()}
     return dataclasses.replace(params, models=models, train=dataclasses.replace(params.train, sum=small, mnist=small))

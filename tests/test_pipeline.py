@@ -83,3 +83,23 @@ def test_dvc_repro_trains_and_evaluates_a_sum_and_an_mnist_model_end_to_end(repo
 
     again = dvc("repro", "evaluate@sum-gru", "evaluate@mnist-lstm", cwd=repository)
     assert "Running stage" not in again
+    check_mlflow_runs(repository, mnist["accuracy"])
+
+
+def check_mlflow_runs(repository, accuracy):
+    """The stages recorded into the copy's own SQLite store: one finished run per model, grouped
+    under one parent per pipeline execution, with the dvc.lock hashes of the training."""
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{repository / 'mlflow.db'}")
+    runs = mlflow.search_runs(experiment_names=["rnncompare-mnist"], filter_string="tags.variant = 'lstm'")
+    assert len(runs) == 1 and runs.loc[0, "status"] == "FINISHED"
+    run = runs.loc[0]
+    assert run["metrics.test.accuracy"] == pytest.approx(accuracy)
+    assert run["tags.dvc.lock.stage"] == "train@mnist-lstm" and run["tags.dvc.lock.describes_this_model"] == "true"
+    assert run["tags.dvc.lock.data/mnist"].endswith(".dir")
+    parents = mlflow.search_runs(
+        experiment_names=["rnncompare-sum", "rnncompare-mnist"], filter_string="tags.`pipeline.parent` = 'true'"
+    )
+    assert len(parents) == 2 and len(set(parents["tags.pipeline.execution"])) == 1
+    assert run["tags.mlflow.parentRunId"] in set(parents["run_id"])

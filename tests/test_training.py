@@ -29,8 +29,9 @@ def test_train_writes_model_history_and_summary(task, tiny_data, tiny_params, tm
     assert header.startswith("epoch,") and "val_loss" in header
 
 
-def test_same_params_on_cpu_give_identical_weights_and_metrics(tiny_data, tiny_params, tmp_path):
-    """XLA-compiled, with dropout and per-epoch augmentation: every random draw is seeded."""
+@pytest.mark.parametrize("layers", [1, 2])  # 1: XLA-compiled; 2: TF op determinism (which rules XLA out after it)
+def test_same_params_on_cpu_give_identical_weights_and_metrics(layers, tiny_data, tiny_params, tmp_path):
+    """With dropout and per-epoch augmentation: every random draw is seeded."""
     from rnncompare.evaluation import evaluate
     from rnncompare.tasks import load_tests
     from stages.evaluate import load_model
@@ -38,8 +39,10 @@ def test_same_params_on_cpu_give_identical_weights_and_metrics(tiny_data, tiny_p
     noisy = dataclasses.replace(tiny_params.train.mnist, dropout=0.2, augment_shift=0.1, augment_rotation=0.05)
     runs = []
     for name in ("first", "second"):
-        plan = dataclasses.replace(recipe(tiny_params, "mnist", "gru", None), training=noisy)
-        train("mnist-gru", plan, tiny_params.train, tiny_data / "mnist", outputs_in(tmp_path / name))
+        plan = recipe(tiny_params, "mnist", "gru", None)
+        plan = dataclasses.replace(plan, training=noisy, model=dataclasses.replace(plan.model, layers=layers))
+        summary = train("mnist-gru", plan, tiny_params.train, tiny_data / "mnist", outputs_in(tmp_path / name))
+        assert summary["xla"] == (layers == 1)
         model = load_model(tmp_path / name / "model.keras")
         runs.append((model.get_weights(), evaluate(model, "mnist", load_tests("mnist", tiny_data / "mnist"))[0]))
     for first, second in zip(runs[0][0], runs[1][0], strict=True):

@@ -1,0 +1,145 @@
+"""The regression gate: current metrics against a committed baseline (or another git revision).
+
+A baseline file holds `rules` (for each gated metric: which way is better and how far, in absolute
+terms, the current value may fall behind) and `models` (reference values per metrics file stem).
+A metric regresses when it is worse than its baseline by more than its tolerance; a model of the
+baseline with no metrics file, a missing metric or a NaN fails the gate too. Improvements pass.
+"""
+
+import dataclasses
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from rnncompare.errors import PipelineError
+from rnncompare.outputs import replaced_file
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    better: str  # "higher" or "lower"
+    tolerance: float  # absolute
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    model: str
+    metric: str
+    baseline: float
+    current: float | None
+    verdict: str  # "ok", "improved", "regressed", "missing", "nan"
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict in ("regressed", "missing", "nan")
+
+
+def flatten(document: dict, prefix: str = "") -> dict[str, float]:
+    flat = {}
+    for key, value in document.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(flatten(value, name))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            flat[name] = float(value)
+    return flat
+
+
+def load_baseline(path: Path) -> tuple[dict[str, Rule], dict[str, dict[str, float]]]:
+    if not Path(path).is_file():
+        raise PipelineError(f"baseline {path} not found; create it with `make baseline` (see README, CI gate).")
+    document = yaml.safe_load(Path(path).read_text()) or {}
+    rules = {}
+    for metric, rule in (document.get("rules") or {}).items():
+        if not isinstance(rule, dict) or rule.get("better") not in ("higher", "lower"):
+            raise PipelineError(f"{path}: rules.{metric} needs `better: higher` or `better: lower`, got {rule!r}.")
+        tolerance = rule.get("tolerance", 0.0)
+        if not isinstance(tolerance, int | float) or tolerance < 0:
+            raise PipelineError(f"{path}: rules.{metric}.tolerance = {tolerance!r}; expected a number >= 0.")
+        rules[metric] = Rule(rule["better"], float(tolerance))
+    if not rules:
+        raise PipelineError(f"{path} has no `rules`: name at least one metric, e.g. test.accuracy.")
+    return rules, {name: dict(values or {}) for name, values in (document.get("models") or {}).items()}
+
+
+def current_metrics(metrics_dir: Path) -> dict[str, dict[str, float]]:
+    """Every metrics/<model>.json, flattened: {"mnist-lstm": {"test.accuracy": 0.98, ...}}."""
+    return {path.stem: flatten(json.loads(path.read_text())) for path in sorted(Path(metrics_dir).glob("*.json"))}
+
+
+def metrics_at_revision(revision: str) -> tuple[dict, dict]:
+    """(metrics at `revision`, metrics in the workspace), from `dvc metrics diff --json --all`."""
+    try:
+        result = subprocess.run(
+            ["dvc", "metrics", "diff", "--json", "--all", revision], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", "") or str(error)
+        raise PipelineError(f"`dvc metrics diff {revision}` failed: {detail.strip()[:500]}") from None
+    old, new = {}, {}
+    for path, metrics in (json.loads(result.stdout or "{}") or {}).items():
+        model = Path(path).stem
+        for key, values in metrics.items():
+            for side, target in (("old", old), ("new", new)):
+                if isinstance(values.get(side), int | float):
+                    target.setdefault(model, {})[key] = float(values[side])
+    return old, new
+
+
+def compare(rules: dict[str, Rule], baseline: dict, current: dict) -> list[Row]:
+    rows = []
+    for model, reference in sorted(baseline.items()):
+        for metric, rule in rules.items():
+            if metric not in reference:
+                continue
+            expected = float(reference[metric])
+            value = current.get(model, {}).get(metric)
+            if value is None:
+                verdict = "missing"
+            elif math.isnan(value):
+                verdict = "nan"
+            else:
+                gain = (value - expected) if rule.better == "higher" else (expected - value)
+                verdict = "regressed" if gain < -rule.tolerance - 1e-12 else "improved" if gain > 0 else "ok"
+            rows.append(Row(model, metric, expected, value, verdict))
+    return rows
+
+
+MARKS = {"ok": "ok", "improved": "improved", "regressed": "**REGRESSED**", "missing": "**MISSING**", "nan": "**NaN**"}
+
+
+def markdown(rows: list[Row], rules: dict[str, Rule], title: str) -> str:
+    failed = [row for row in rows if row.failed]
+    outcome = f"FAILED, {len(failed)} of {len(rows)}" if failed else f"passed, {len(rows)}"
+    lines = [
+        f"## {title}: {outcome} metrics",
+        "",
+        "| model | metric | baseline | current | change | tolerance | verdict |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for row in sorted(rows, key=lambda row: (not row.failed, row.model, row.metric)):
+        current = "—" if row.current is None else f"{row.current:.4f}"
+        change = "—" if row.current is None or math.isnan(row.current) else f"{row.current - row.baseline:+.4f}"
+        rule = rules[row.metric]
+        lines.append(
+            f"| {row.model} | {row.metric} | {row.baseline:.4f} | {current} | {change} | "
+            f"{rule.tolerance:g} ({rule.better} is better) | {MARKS[row.verdict]} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def refresh(path: Path, current: dict) -> int:
+    """Rewrite the baseline's reference values from the current metrics, keeping its rules."""
+    rules, _ = load_baseline(path)
+    document = yaml.safe_load(Path(path).read_text())
+    header = "".join(line for line in Path(path).read_text().splitlines(True) if line.startswith("#"))
+    document["models"] = {
+        model: {metric: round(values[metric], 6) for metric in rules if metric in values}
+        for model, values in sorted(current.items())
+    }
+    with replaced_file(path) as temporary:
+        temporary.write_text(header + yaml.safe_dump(document, sort_keys=False))
+    return len(document["models"])

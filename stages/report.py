@@ -1,0 +1,164 @@
+"""Stage report: one markdown page comparing every variant on each task, with PNG plots.
+
+reports/index.md holds, per task, a table of final test metrics, parameter counts, training time,
+device and a link to each model's MLflow run; the seed-parity presets next to the modern
+defaults (when `make presets` has run); reports/<task>-validation.png (validation curves of all
+variants) and reports/<task>-test.png (a bar chart of the headline test metrics).
+"""
+
+import argparse
+import csv
+import json
+import logging
+from pathlib import Path
+from urllib.parse import urlparse
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from rnncompare import tracking  # noqa: E402
+from rnncompare.config import load_params  # noqa: E402
+from rnncompare.errors import PipelineError, run_stage  # noqa: E402
+from rnncompare.outputs import replaced_directory  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+# Per task: the metrics in the table (first: the one in the bar chart's title) and the validation curve.
+COLUMNS = {
+    "sum": [
+        "test.within_0.05",
+        "test.rounded_accuracy",
+        "test.mae",
+        "test_2x.rounded_accuracy",
+        "test_5x.rounded_accuracy",
+    ],
+    "mnist": ["test.accuracy", "test.loss"],
+}
+CURVE = {"sum": "val_loss", "mnist": "val_accuracy"}
+BARS = {"sum": ["test.within_0.05", "test.rounded_accuracy", "test_2x.rounded_accuracy"], "mnist": ["test.accuracy"]}
+# Each seed recipe beside the modern variant with the same architecture.
+PRESET_PARTNERS = {"seed000": "sum-lstm", "seed001": "mnist-lstm", "seed002": "mnist-bilstm"}
+
+
+def read_json(path: Path) -> dict:
+    if not path.is_file():
+        raise PipelineError(f"{path} not found; build it first with `dvc repro`.")
+    return json.loads(path.read_text())
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
+
+
+def run_link(summary: dict, ui: str) -> str:
+    if not summary.get("mlflow_run_id"):
+        return "—"
+    return f"[run]({ui}/#/experiments/{summary.get('mlflow_experiment_id', '0')}/runs/{summary['mlflow_run_id']})"
+
+
+def table(task: str, names: list[str], metrics: dict, summaries: dict, ui: str) -> list[str]:
+    columns = COLUMNS[task]
+    lines = [
+        "| model | " + " | ".join(columns) + " | parameters | epochs | train s | device | MLflow |",
+        "|---|" + "---:|" * (len(columns) + 3) + "---|---|",
+    ]
+    for name in names:
+        values = tracking.flatten(metrics[name])
+        summary = summaries[name]
+        cells = [f"{values[column]:.4f}" if column in values else "—" for column in columns]
+        lines.append(
+            f"| {name} | " + " | ".join(cells) + f" | {summary['parameters']:,} | {summary['epochs_run']} | "
+            f"{summary['train_seconds']:.0f} | {summary['device']} ({summary['backend']}) | {run_link(summary, ui)} |"
+        )
+    return lines
+
+
+def plot_curves(path: Path, task: str, histories: dict) -> None:
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for name, history in histories.items():
+        if CURVE[task] in history:
+            axis.plot(history["epoch"], history[CURVE[task]], marker=".", label=name)
+    axis.set(xlabel="epoch", ylabel=f"validation {CURVE[task].removeprefix('val_')}", title=f"{task}: validation")
+    if task == "sum":
+        axis.set_yscale("log")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def plot_bars(path: Path, task: str, metrics: dict) -> None:
+    names = list(metrics)
+    keys = BARS[task]
+    figure, axis = plt.subplots(figsize=(7, 4))
+    width = 0.8 / len(keys)
+    for index, key in enumerate(keys):
+        values = [tracking.flatten(metrics[name]).get(key, 0.0) for name in names]
+        bars = axis.bar([i + index * width for i in range(len(names))], values, width, label=key)
+        axis.bar_label(bars, fmt="%.3f", fontsize=7)
+    axis.set_xticks([i + width * (len(keys) - 1) / 2 for i in range(len(names))], names, rotation=20)
+    axis.set(ylim=(0, 1.05), title=f"{task}: test metrics")
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", nargs="+", required=True)
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--out", type=Path, default=Path("reports/compare"))
+    arguments = parser.parse_args()
+    params = load_params(arguments.params)
+    uri = tracking.tracking_uri(params.mlflow)
+    ui = uri.rstrip("/") if urlparse(uri).scheme in ("http", "https") else "http://127.0.0.1:5000"
+
+    page = [
+        "# Recurrent variants compared",
+        "",
+        f"Made by `dvc repro` (stage `report`). MLflow links open the runs in `make ui` ({ui}).",
+    ]
+    with replaced_directory(arguments.out) as folder:
+        for task in ("sum", "mnist"):
+            names = [f"{task}-{variant}" for variant in arguments.variants]
+            metrics = {name: read_json(Path(f"metrics/{name}.json")) for name in names}
+            summaries = {name: read_json(Path(f"models/{name}.json")) for name in names}
+            histories = {name: read_history(Path(f"plots/history/{name}.csv")) for name in names}
+            plot_curves(folder / f"{task}-validation.png", task, histories)
+            plot_bars(folder / f"{task}-test.png", task, metrics)
+            champion = Path(f"models/champion-{task}.json")
+            page += ["", f"## {task}", ""] + table(task, names, metrics, summaries, ui)
+            if champion.is_file():
+                best = json.loads(champion.read_text())
+                page += ["", f"Champion: **{task}-{best['variant']}** ({best['metric']} {best['value']:.4f}), "
+                         f"registered as `{best['uri']}` (version {best['version']})."]  # fmt: skip
+            page += [
+                "",
+                f"![{task} validation curves]({task}-validation.png)",
+                f"![{task} test metrics]({task}-test.png)",
+            ]
+        presets = [name for name in params.presets if Path(f"metrics/preset-{name}.json").is_file()]
+        page += ["", "## The seed tutorials' recipes next to the modern defaults", ""]
+        if not presets:
+            page.append("Not run yet: `make presets` trains them (presets/dvc.yaml).")
+        for name in presets:
+            partner = PRESET_PARTNERS.get(name)
+            task = params.presets[name].task
+            rows = {f"preset-{name}": read_json(Path(f"metrics/preset-{name}.json"))}
+            summaries = {f"preset-{name}": read_json(Path(f"models/preset-{name}.json"))}
+            if partner:
+                rows[partner] = read_json(Path(f"metrics/{partner}.json"))
+                summaries[partner] = read_json(Path(f"models/{partner}.json"))
+            page += table(task, list(rows), rows, summaries, ui) + [""]
+        (folder / "index.md").write_text("\n".join(page) + "\n")
+    log.info("wrote %s/index.md", arguments.out)
+
+
+if __name__ == "__main__":
+    run_stage(main)
