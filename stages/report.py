@@ -111,7 +111,7 @@ def plot_bars(path: Path, task: str, metrics: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variants", nargs="+", required=True)
+    parser.add_argument("--models", nargs="+", required=True, help="<task>-<variant> names, e.g. mnist-lstm")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--out", type=Path, default=Path("reports/compare"))
     arguments = parser.parse_args()
@@ -126,7 +126,9 @@ def main() -> None:
     ]
     with replaced_directory(arguments.out) as folder:
         for task in ("sum", "mnist"):
-            names = [f"{task}-{variant}" for variant in arguments.variants]
+            names = [name for name in arguments.models if name.split("-", 1)[0] == task]
+            if not names:
+                continue
             metrics = {name: read_json(Path(f"metrics/{name}.json")) for name in names}
             summaries = {name: read_json(Path(f"models/{name}.json")) for name in names}
             histories = {name: read_history(Path(f"plots/history/{name}.csv")) for name in names}

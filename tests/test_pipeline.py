@@ -12,7 +12,7 @@ import pytest
 
 from rnncompare.outputs import load_arrays
 from rnncompare.profiles import apply_profile
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, run_module
 
 DVC = str(Path(sys.executable).with_name("dvc"))
 LOCAL_STATE = {".venv", ".git", "data", "mlflow.db", "mlartifacts", ".pytest_cache", ".ruff_cache", "tmp"}
@@ -84,6 +84,20 @@ def test_dvc_repro_trains_and_evaluates_a_sum_and_an_mnist_model_end_to_end(repo
     again = dvc("repro", "evaluate@sum-gru", "evaluate@mnist-lstm", cwd=repository)
     assert "Running stage" not in again
     check_mlflow_runs(repository, mnist["accuracy"])
+    check_report(repository)
+
+
+def check_report(repository):
+    """The comparison page renders from the real outputs, with its pictures and run links."""
+    result = run_module(
+        "stages.report", "--models", "sum-gru", "mnist-lstm", "--out", "reports/compare", cwd=repository
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    page = (repository / "reports/compare/index.md").read_text()
+    assert "| sum-gru |" in page and "| mnist-lstm |" in page and "/runs/" in page
+    assert "![mnist validation curves](mnist-validation.png)" in page
+    for picture in ("sum-validation.png", "sum-test.png", "mnist-validation.png", "mnist-test.png"):
+        assert (repository / "reports/compare" / picture).read_bytes().startswith(b"\x89PNG")
 
 
 def check_mlflow_runs(repository, accuracy):
