@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from rnncompare.errors import PipelineError
+from rnncompare.nested import numbers
 from rnncompare.outputs import replaced_file
 
 
@@ -37,17 +38,6 @@ class Row:
         return self.verdict in ("regressed", "missing", "nan")
 
 
-def flatten(document: dict, prefix: str = "") -> dict[str, float]:
-    flat = {}
-    for key, value in document.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, dict):
-            flat.update(flatten(value, name))
-        elif isinstance(value, int | float) and not isinstance(value, bool):
-            flat[name] = float(value)
-    return flat
-
-
 def load_baseline(path: Path) -> tuple[dict[str, Rule], dict[str, dict[str, float]]]:
     if not Path(path).is_file():
         raise PipelineError(f"baseline {path} not found; create it with `make baseline` (see README, CI gate).")
@@ -67,7 +57,7 @@ def load_baseline(path: Path) -> tuple[dict[str, Rule], dict[str, dict[str, floa
 
 def current_metrics(metrics_dir: Path) -> dict[str, dict[str, float]]:
     """Every metrics/<model>.json, flattened: {"mnist-lstm": {"test.accuracy": 0.98, ...}}."""
-    return {path.stem: flatten(json.loads(path.read_text())) for path in sorted(Path(metrics_dir).glob("*.json"))}
+    return {path.stem: numbers(json.loads(path.read_text())) for path in sorted(Path(metrics_dir).glob("*.json"))}
 
 
 def metrics_at_revision(revision: str) -> tuple[dict, dict]:

@@ -5,7 +5,6 @@ the `dvc repro` that made it, so the UI shows one pipeline execution as one grou
 """
 
 import contextlib
-import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from mlflow.types import Schema, TensorSpec
 from rnncompare import lineage
 from rnncompare.config import MlflowParams
 from rnncompare.errors import PipelineError
+from rnncompare.nested import numbers
 
 LOCAL_STORE = "mlflow.db"
 LOCAL_ARTIFACTS = "mlartifacts"
@@ -97,18 +97,6 @@ def _parent_run(experiment: str, execution: str) -> str:
     run = client.create_run(experiment, run_name=f"dvc repro {execution}", tags=tags)
     client.set_terminated(run.info.run_id, "FINISHED")
     return run.info.run_id
-
-
-def flatten(value, prefix: str = "") -> dict:
-    """{"test": {"accuracy": 0.9}} -> {"test.accuracy": 0.9}; dataclasses too; tuples as lists."""
-    if dataclasses.is_dataclass(value):
-        value = dataclasses.asdict(value)
-    if isinstance(value, dict):
-        flat = {}
-        for key, item in value.items():
-            flat.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return flat
-    return {prefix: list(value) if isinstance(value, tuple) else value}
 
 
 def reproduce_commands(commit: str, stages: list[str]) -> str:
@@ -226,7 +214,7 @@ def record_evaluation(
         expected = locked.get(f"dvc.lock.{model_path}")
         locked["dvc.lock.describes_this_model"] = str(expected == lineage.file_md5(model_path)).lower()
     with mlflow.start_run(run_id=run_id):
-        mlflow.log_metrics({key: value for key, value in flatten(metrics).items() if isinstance(value, float)})
+        mlflow.log_metrics(numbers(metrics))
         for name, split in tests.items():
             log_dataset(f"{Path(data_dir).name}-{name}", split, Path(data_dir) / f"{name}.npz", "testing")
         for picture in pictures:

@@ -17,6 +17,7 @@ from mlflow.tracking import MlflowClient
 from rnncompare import tracking
 from rnncompare.config import load_params
 from rnncompare.errors import PipelineError, run_stage
+from rnncompare.nested import numbers
 from rnncompare.outputs import write_json
 
 log = logging.getLogger(__name__)
@@ -24,15 +25,13 @@ ALIAS = "champion"
 
 
 def metric_of(metrics_path: Path, key: str) -> float:
-    value = tracking.flatten(json.loads(metrics_path.read_text())).get(key)
-    if not isinstance(value, float) or math.isnan(value):
+    values = numbers(json.loads(metrics_path.read_text()))
+    if key not in values or math.isnan(values[key]):
         raise PipelineError(
-            f"{metrics_path} has no number at '{key}'; set params.yaml mlflow.champion to one of its keys: "
-            + ", ".join(
-                k for k, v in tracking.flatten(json.loads(metrics_path.read_text())).items() if isinstance(v, float)
-            )[:400]
+            f"{metrics_path} has no number at '{key}'; set params.yaml mlflow.champion to one of: "
+            + ", ".join(list(values)[:20])
         )
-    return value
+    return values[key]
 
 
 def main() -> None:

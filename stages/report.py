@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from rnncompare import tracking  # noqa: E402
 from rnncompare.config import load_params  # noqa: E402
 from rnncompare.errors import PipelineError, run_stage  # noqa: E402
+from rnncompare.nested import flatten  # noqa: E402
 from rnncompare.outputs import replaced_directory  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def table(task: str, names: list[str], metrics: dict, summaries: dict, ui: str) 
         "|---|" + "---:|" * (len(columns) + 3) + "---|---|",
     ]
     for name in names:
-        values = tracking.flatten(metrics[name])
+        values = flatten(metrics[name])
         summary = summaries[name]
         cells = [f"{values[column]:.4f}" if column in values else "—" for column in columns]
         lines.append(
@@ -98,7 +99,7 @@ def plot_bars(path: Path, task: str, metrics: dict) -> None:
     figure, axis = plt.subplots(figsize=(7, 4))
     width = 0.8 / len(keys)
     for index, key in enumerate(keys):
-        values = [tracking.flatten(metrics[name]).get(key, 0.0) for name in names]
+        values = [flatten(metrics[name]).get(key, 0.0) for name in names]
         bars = axis.bar([i + index * width for i in range(len(names))], values, width, label=key)
         axis.bar_label(bars, fmt="%.3f", fontsize=7)
     axis.set_xticks([i + width * (len(keys) - 1) / 2 for i in range(len(names))], names, rotation=20)

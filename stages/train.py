@@ -17,6 +17,7 @@ from rnncompare import device, tracking
 from rnncompare.config import Params, PresetParams, TrainParams, load_params
 from rnncompare.errors import run_stage
 from rnncompare.models import build_model
+from rnncompare.nested import flatten
 from rnncompare.outputs import replaced_file, write_json
 from rnncompare.plots import save_history_png
 from rnncompare.tasks import load_task
@@ -53,10 +54,10 @@ def run_params(params: Params, plan: PresetParams, task, variant, preset) -> dic
     """The params.yaml values the stage used, flattened to their keys (`train.mnist.batch_size`)."""
     used = {"train.seed": params.train.seed, "train.deterministic": params.train.deterministic}
     if preset:
-        used.update(tracking.flatten(plan, f"presets.{preset}"))
+        used.update(flatten(plan, f"presets.{preset}"))
     else:
-        used.update(tracking.flatten(plan.model, f"models.{variant}"))
-        used.update(tracking.flatten(plan.training, f"train.{task}"))
+        used.update(flatten(plan.model, f"models.{variant}"))
+        used.update(flatten(plan.training, f"train.{task}"))
     return {"task": plan.task, "variant": preset or variant, **used}
 
 
