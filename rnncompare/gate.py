@@ -127,7 +127,7 @@ def refresh(path: Path, current: dict) -> int:
     document = yaml.safe_load(Path(path).read_text())
     header = "".join(line for line in Path(path).read_text().splitlines(True) if line.startswith("#"))
     document["models"] = {
-        model: {metric: round(values[metric], 6) for metric in rules if metric in values}
+        model: {metric: values[metric] for metric in rules if metric in values}
         for model, values in sorted(current.items())
     }
     with replaced_file(path) as temporary:

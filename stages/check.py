@@ -51,7 +51,7 @@ def main() -> None:
     if failed:
         log.error(
             "%d metric(s) regressed, missing or NaN: %s. If the change is intended, refresh the baseline: "
-            "make baseline (README, CI gate).",
+            "make baseline (with the PROFILE that made the metrics; README, CI gate).",
             len(failed),
             ", ".join(f"{row.model} {row.metric}" for row in failed[:8]),
         )

@@ -1,0 +1,161 @@
+"""`make bench`: training throughput of every variant through the project's real model and training
+code, next to the same models in plain PyTorch timed in the same run; plus a no-op `dvc repro`
+and the share of training time that MLflow logging takes.
+
+MNIST-shaped inputs (28 rows of 28), hidden 128, batch 128, the default optimizer (params.yaml
+train.mnist); one recurrent layer, no dropout or augmentation, so both sides compute the same
+model. Each figure is the median of --repeats passes of --steps batches, after a warm-up pass
+(which also compiles). Results: printed, and written as JSON (--out) to compare runs.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from rnncompare import device
+from rnncompare.config import load_params
+from rnncompare.models import build_model
+from rnncompare.training import compile_model
+
+BATCH = 128
+UNITS = 128
+
+
+def median_seconds(one_pass, repeats: int) -> float:
+    one_pass()  # warm-up: compilation, allocation
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        one_pass()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def project_pass(model_params, training, images, labels):
+    plan = device.execution(model_params)
+    device.configure(0, deterministic=False, plan=plan)
+    model = build_model("mnist", model_params, training, cudnn=plan.cudnn)
+    compile_model(model, "mnist", training, plan.jit_compile)
+
+    def one_pass():
+        model.fit(images, labels, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+
+    return one_pass, model
+
+
+def reference_pass(model_params, training, images, labels):
+    try:
+        from bench.torch_reference import train_steps
+    except ImportError:
+        return None
+    return train_steps(
+        model_params.cell, UNITS, model_params.bidirectional, images, labels, BATCH, training.learning_rate
+    )
+
+
+def noop_repro_seconds() -> str | float:
+    """`dvc repro` when nothing changed; skipped (with the reason) when something would rebuild."""
+    status = subprocess.run(["dvc", "status", "--json"], capture_output=True, text=True)
+    if status.returncode or json.loads(status.stdout or "{}"):
+        return "skipped: the pipeline is not up to date (run `make repro` first)"
+    started = time.perf_counter()
+    subprocess.run(["dvc", "repro"], capture_output=True, check=True)
+    return round(time.perf_counter() - started, 2)
+
+
+def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
+    """Train `epochs` epochs with the stage's per-epoch logging into a scratch SQLite store, then
+    log the model as the stage does; report each as a share of the training time."""
+    import mlflow
+
+    from rnncompare import tracking
+
+    with tempfile.TemporaryDirectory() as scratch:
+        mlflow.set_tracking_uri(f"sqlite:///{scratch}/mlflow.db")
+        mlflow.set_experiment("bench")
+        with mlflow.start_run():
+            logger = tracking.EpochMetrics()
+            spent = []
+            original = logger.on_epoch_end
+
+            def timed(epoch, logs=None):
+                started = time.perf_counter()
+                original(epoch, logs)
+                spent.append(time.perf_counter() - started)
+
+            logger.on_epoch_end = timed
+            one_pass, model = project_pass(model_params, training, images, labels)
+            started = time.perf_counter()
+            model.fit(images, labels, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[logger])
+            training_seconds = time.perf_counter() - started - sum(spent)
+            started = time.perf_counter()
+            tracking.log_model(model, images[:2])
+            model_seconds = time.perf_counter() - started
+    return {
+        "epochs": epochs,
+        "training_seconds": round(training_seconds, 2),
+        "epoch_logging_share": round(sum(spent) / training_seconds, 4),
+        "model_logging_seconds": round(model_seconds, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", nargs="+", default=["rnn", "lstm", "gru", "lnlstm", "bilstm"])
+    parser.add_argument("--steps", type=int, default=20, help="batches per timed pass")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--mlflow-epochs", type=int, default=5, help="0 skips the MLflow measurement")
+    parser.add_argument("--out", type=Path, default=Path("bench/latest.json"))
+    arguments = parser.parse_args()
+
+    params = load_params()
+    training = dataclasses.replace(params.train.mnist, dropout=0.0, augment_shift=0.0, augment_rotation=0.0)
+    rng = np.random.default_rng(0)
+    images = rng.random((arguments.steps * BATCH, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, arguments.steps * BATCH).astype(np.int32)
+    where = device.describe()
+    results = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), **where, "variants": {}}
+    print(f"{'variant':8} {'project':>16} {'plain PyTorch':>16} {'ratio':>6}  device, backend")
+    for variant in arguments.variants:
+        model_params = dataclasses.replace(params.model(variant), units=UNITS, layers=1)
+        one_pass, model = project_pass(model_params, training, images, labels)
+        project = len(labels) / median_seconds(one_pass, arguments.repeats)
+        entry = {"samples_per_second": round(project), "xla": bool(model.jit_compile)}
+        reference = reference_pass(model_params, training, images, labels)
+        if reference:
+            entry["reference_samples_per_second"] = round(len(labels) / median_seconds(reference, arguments.repeats))
+            entry["ratio"] = round(project / entry["reference_samples_per_second"], 2)
+        results["variants"][variant] = entry
+        torch_text = f"{entry['reference_samples_per_second']} samples/s" if reference else "(torch absent)"
+        ratio = f"{entry['ratio']:.2f}x" if reference else "—"
+        print(
+            f"{variant:8} {round(project):>7} samples/s {torch_text:>16} {ratio:>6}  "
+            f"{where['device']}, {where['backend']}"
+        )
+        keras.backend.clear_session()
+    results["noop_dvc_repro_seconds"] = noop_repro_seconds()
+    print(f"no-op dvc repro: {results['noop_dvc_repro_seconds']} s")
+    if arguments.mlflow_epochs:
+        model_params = dataclasses.replace(params.model("lstm"), units=UNITS, layers=1)
+        results["mlflow"] = mlflow_share(model_params, training, images, labels, arguments.mlflow_epochs)
+        share = results["mlflow"]
+        print(
+            f"MLflow: per-epoch logging {share['epoch_logging_share']:.2%} of training time; "
+            f"logging the model {share['model_logging_seconds']} s once per stage"
+        )
+    arguments.out.parent.mkdir(parents=True, exist_ok=True)
+    arguments.out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
