@@ -12,7 +12,7 @@ export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$
 MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
 UI_PORT ?= 5000
 
-.PHONY: repro presets check baseline test lint lock ui
+.PHONY: repro presets check baseline bench test lint lock ui
 
 $(VENV)/installed: $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ ifneq ($(PROFILE),)
 	python -m rnncompare.profiles profiles/$(PROFILE).yaml params.yaml
 endif
 	python -m stages.check --refresh --baseline "$$(python -c 'from rnncompare.config import load_params; print(load_params().check.baseline)')"
+
+# Training throughput per variant, next to plain PyTorch when torch is installed (bench/README.md).
+bench: $(VENV)/installed
+	python -m bench.run
 
 # Browse the runs: http://127.0.0.1:$(UI_PORT)
 ui: $(VENV)/installed
