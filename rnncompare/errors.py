@@ -15,6 +15,10 @@ def run_stage(main: Callable[[], None]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # A stage stopped by `kill` or DVC unwinds like an error, so an open MLflow run ends FAILED.
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    # Stages print their own progress lines; Keras' bars (e.g. from MLflow's predict) would garble them.
+    import keras
+
+    keras.config.disable_interactive_logging()
     try:
         main()
     except PipelineError as error:

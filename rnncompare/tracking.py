@@ -224,7 +224,12 @@ def record_evaluation(
 
 
 def load_pyfunc(uri: str):
-    """An MLflow model by URI, or an error naming the URI, the store and how to find valid ones."""
+    """An MLflow model by URI, or an error naming the URI, the store and how to find valid ones.
+
+    The layer-normalised LSTM cell is ours: Keras finds it only once rnncompare.lnlstm has been
+    imported (it registers itself), so any process loading such a model must import it first."""
+    import rnncompare.lnlstm  # noqa: F401
+
     try:
         return mlflow.pyfunc.load_model(uri)
     except MlflowException as error:
