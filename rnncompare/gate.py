@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -64,7 +65,10 @@ def metrics_at_revision(revision: str) -> tuple[dict, dict]:
     """(metrics at `revision`, metrics in the workspace), from `dvc metrics diff --json --all`."""
     try:
         result = subprocess.run(
-            ["dvc", "metrics", "diff", "--json", "--all", revision], capture_output=True, text=True, check=True
+            [sys.executable, "-m", "dvc", "metrics", "diff", "--json", "--all", revision],
+            capture_output=True,
+            text=True,
+            check=True,
         )
     except (OSError, subprocess.CalledProcessError) as error:
         detail = getattr(error, "stderr", "") or str(error)

@@ -61,7 +61,7 @@ def run_params(params: Params, plan: PresetParams, task, variant, preset) -> dic
     return {"task": plan.task, "variant": preset or variant, **used}
 
 
-def record_in_mlflow(name: str, task: str, data_dir: Path, outputs: TrainOutputs):
+def record_in_mlflow(task: str, data_dir: Path, outputs: TrainOutputs):
     """What the active MLflow run records once the model is trained: its data, model and curves."""
 
     def record(model, data, summary: dict) -> dict:
@@ -167,7 +167,7 @@ def main() -> None:
     outputs = TrainOutputs(arguments.model, arguments.summary, arguments.history, arguments.history_png)
     used = run_params(params, plan, arguments.task, arguments.variant, arguments.preset)
     with tracking.training_run(params.mlflow, plan.task, name, stages, used, tags={"variant": used["variant"]}):
-        record = record_in_mlflow(name, plan.task, arguments.data, outputs)
+        record = record_in_mlflow(plan.task, arguments.data, outputs)
         train(name, plan, params.train, arguments.data, outputs, [tracking.EpochMetrics()], record)
 
 

@@ -85,6 +85,22 @@ def test_dvc_repro_trains_and_evaluates_a_sum_and_an_mnist_model_end_to_end(repo
     assert "Running stage" not in again
     check_mlflow_runs(repository, mnist["accuracy"])
     check_report(repository)
+    check_gate_against_a_revision(repository)
+
+
+def check_gate_against_a_revision(repository):
+    """`--rev`: the metrics committed at a git revision, read through `dvc metrics diff`."""
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    subprocess.run([*git, "add", "-A", "-f", "metrics", "dvc.yaml", "dvc.lock"], cwd=repository, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "metrics"], cwd=repository, check=True)
+    path = repository / "metrics" / "mnist-lstm.json"
+    metrics = json.loads(path.read_text())
+    metrics["test"]["accuracy"] -= 0.05
+    path.write_text(json.dumps(metrics))
+    baseline = repository / "baselines" / "ci.yaml"
+    result = run_module("stages.check", "--baseline", str(baseline), "--rev", "HEAD", cwd=repository)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "| mnist-lstm | test.accuracy |" in result.stdout and "**REGRESSED**" in result.stdout
 
 
 def check_report(repository):
