@@ -18,7 +18,8 @@ def run_stage(main: Callable[[], None]) -> None:
     # Stages print their own progress lines; Keras' bars (e.g. from MLflow's predict) would garble them.
     import keras
 
-    keras.config.disable_interactive_logging()
+    keras.config.disable_interactive_logging()  # ...which sends them to absl's logger instead: quiet it
+    logging.getLogger("absl").setLevel(logging.WARNING)
     try:
         main()
     except PipelineError as error:

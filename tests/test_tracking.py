@@ -186,22 +186,6 @@ def test_the_champion_is_registered_and_loads_by_alias(logged_run, mlflow_server
     assert f"accuracy {accuracy:.4f} on 10000 images" in predicted.stdout
 
 
-def test_a_logged_layer_norm_lstm_predicts_sums_through_the_predict_command(mlflow_server, tiny_data, tmp_path):
-    """Our own cell must load from MLflow in a fresh process too (it registers itself on import)."""
-    env = {"MLFLOW_TRACKING_URI": mlflow_server}
-    train, evaluate = train_and_evaluate(tmp_path, tiny_data, "sum", "lnlstm", env)
-    assert train.returncode == 0 and evaluate.returncode == 0, (train.stderr + (evaluate.stderr if evaluate else ""))[
-        -3000:
-    ]
-    uri = json.loads((tmp_path / "models/sum-lnlstm.json").read_text())["mlflow_model_uri"]
-    result = run_module(
-        "rnncompare.predict", "--model", uri, "--bits", "011010", "--params", str(tmp_path / "params.yaml"),
-        cwd=tmp_path, env=env,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.startswith("011010: sum ") and "true 3" in result.stdout
-
-
 def test_an_unreachable_server_fails_the_stage_before_training(tiny_data, tmp_path):
     uri = f"http://127.0.0.1:{free_port()}"
     train, _ = train_and_evaluate(tmp_path, tiny_data, "sum", "rnn", {"MLFLOW_TRACKING_URI": uri})
@@ -236,6 +220,7 @@ def test_a_stage_killed_mid_training_leaves_its_run_failed(mlflow_server, tiny_d
 
 
 def test_two_stages_logging_to_one_sqlite_store_at_once_lose_nothing(tiny_data, tmp_path):
+    """Also: a model with our own LN-LSTM cell loads from MLflow in a fresh process (predict)."""
     import mlflow
 
     store = f"sqlite:///{tmp_path}/mlflow.db"
@@ -243,7 +228,7 @@ def test_two_stages_logging_to_one_sqlite_store_at_once_lose_nothing(tiny_data, 
     run_module("mlflow", "gc", "--backend-store-uri", store, env=env)  # creates the schema once, as a first stage would
     epochs = 6
     stages = []
-    for variant in ("rnn", "gru"):
+    for variant in ("rnn", "lnlstm"):
         folder = tmp_path / variant
         folder.mkdir()
         params = tiny_params_file(folder / "params.yaml", epochs=epochs)
@@ -259,10 +244,17 @@ def test_two_stages_logging_to_one_sqlite_store_at_once_lose_nothing(tiny_data, 
         assert stage.returncode == 0, errors[-3000:]
     mlflow.set_tracking_uri(store)
     runs = mlflow.search_runs(experiment_names=["rnncompare-sum"], filter_string="tags.variant != ''")
-    assert sorted(runs["tags.variant"]) == ["gru", "rnn"] and set(runs["status"]) == {"FINISHED"}
+    assert sorted(runs["tags.variant"]) == ["lnlstm", "rnn"] and set(runs["status"]) == {"FINISHED"}
     client = mlflow.MlflowClient()
     for run_id in runs["run_id"]:
         assert len(client.get_metric_history(run_id, "validation.loss")) == epochs
+    uri = json.loads((tmp_path / "lnlstm" / "m.json").read_text())["mlflow_model_uri"]
+    result = run_module(
+        "rnncompare.predict", "--model", uri, "--bits", "011010", "--params", str(tmp_path / "lnlstm" / "params.yaml"),
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("011010: sum ") and "true 3" in result.stdout
 
 
 def test_mlflow_still_needs_the_keras_input_example_workaround(tmp_path):
