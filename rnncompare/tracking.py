@@ -7,6 +7,7 @@ the `dvc repro` that made it, so the UI shows one pipeline execution as one grou
 import contextlib
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -187,7 +188,10 @@ def log_model(model: keras.Model, example: np.ndarray) -> str:
 
 def log_dataset(name: str, split: tuple[np.ndarray, np.ndarray], source: Path, context: str) -> None:
     """A dataset input: MLflow's digest of the arrays, and the SHA-256 of the file they came from."""
-    dataset = mlflow.data.from_numpy(split[0], targets=split[1], source=str(Path(source).resolve()), name=name)
+    with warnings.catch_warnings():
+        # MLflow registers its local-file source twice (schemes "" and "file") and warns about it each time.
+        warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted in multiple ways")
+        dataset = mlflow.data.from_numpy(split[0], targets=split[1], source=str(Path(source).resolve()), name=name)
     mlflow.log_input(dataset, context=context, tags={"sha256": lineage.file_sha256(source)})
 
 
