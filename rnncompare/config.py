@@ -94,6 +94,7 @@ class TrainingParams:
     """How one task is trained."""
 
     epochs: int = 20
+    layers: int | None = None  # stacked recurrent layers for this task, over models.<variant>.layers
     steps: int | None = None  # train for exactly this many batches instead, without early stopping
     batch_size: int = 64
     optimizer: Literal["adam", "sgd"] = "adam"
@@ -101,6 +102,7 @@ class TrainingParams:
     clip_norm: float | None = None  # rescale each step's gradients to at most this global norm
     patience: int = 5
     reduce_lr_patience: int | None = None  # halve the learning rate after this many epochs without progress
+    cosine_decay: bool = False  # instead: decay the learning rate along a cosine to zero over all epochs
     dropout: float = 0.0  # after every recurrent layer
     augment_shift: float = 0.0  # MNIST only: random shifts up to this fraction of the image, in training
     augment_rotation: float = 0.0  # MNIST only: random rotations up to this fraction of a full turn
@@ -115,6 +117,18 @@ class TrainingParams:
             f"{where}.reduce_lr_patience",
             self.reduce_lr_patience,
             "a positive integer, or null for a constant learning rate",
+        )
+        _require(
+            self.layers is None or self.layers > 0,
+            f"{where}.layers",
+            self.layers,
+            "a positive integer, or null for each variant's own models.<variant>.layers",
+        )
+        _require(
+            not (self.cosine_decay and self.reduce_lr_patience),
+            f"{where}.reduce_lr_patience",
+            self.reduce_lr_patience,
+            "null when cosine_decay is true (the schedule sets the learning rate)",
         )
         for name in ("dropout", "augment_shift", "augment_rotation"):
             _require(0.0 <= getattr(self, name) < 1.0, f"{where}.{name}", getattr(self, name), "a value in [0, 1)")

@@ -21,16 +21,26 @@ OBJECTIVES = {
 }
 
 
-def make_optimizer(training: TrainingParams) -> keras.optimizers.Optimizer:
-    options = {"learning_rate": training.learning_rate, "global_clipnorm": training.clip_norm}
+def make_optimizer(training: TrainingParams, total_steps: int | None = None) -> keras.optimizers.Optimizer:
+    learning_rate = training.learning_rate
+    if training.cosine_decay and total_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
+    options = {"learning_rate": learning_rate, "global_clipnorm": training.clip_norm}
     if training.optimizer == "sgd":
         return keras.optimizers.SGD(**options)
     return keras.optimizers.Adam(**options)
 
 
-def compile_model(model: keras.Model, task: Task, training: TrainingParams, jit_compile: bool | str = "auto") -> None:
+def compile_model(
+    model: keras.Model,
+    task: Task,
+    training: TrainingParams,
+    jit_compile: bool | str = "auto",
+    total_steps: int | None = None,
+) -> None:
     loss, metric = OBJECTIVES[task]
-    model.compile(optimizer=make_optimizer(training), loss=loss, metrics=[metric], jit_compile=jit_compile)
+    optimizer = make_optimizer(training, total_steps)
+    model.compile(optimizer=optimizer, loss=loss, metrics=[metric], jit_compile=jit_compile)
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -66,12 +76,14 @@ def fit(
     extra_callbacks: list | None = None,
 ) -> dict[str, list[float]]:
     """Train until `epochs` or early stopping (restoring the best weights); return the history."""
-    compile_model(model, task, training, jit_compile)
+    batches = training_batches(data, training, seed)
+    steps_per_epoch = math.ceil(len(data.train[1]) / training.batch_size)
     epochs = training.epochs
-    callbacks = [keras.callbacks.TerminateOnNaN(), *(extra_callbacks or [])]
     if training.steps:  # a fixed budget of batches, as the seed tutorials trained
-        epochs = math.ceil(training.steps / math.ceil(len(data.train[1]) / training.batch_size))
-    else:
+        epochs = math.ceil(training.steps / steps_per_epoch)
+    compile_model(model, task, training, jit_compile, total_steps=epochs * steps_per_epoch)
+    callbacks = [keras.callbacks.TerminateOnNaN(), *(extra_callbacks or [])]
+    if not training.steps:
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=training.patience, restore_best_weights=True)
         )
@@ -81,7 +93,7 @@ def fit(
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=training.reduce_lr_patience)
         )
     history = model.fit(
-        **training_batches(data, training, seed),
+        **batches,
         validation_data=data.validation,
         validation_batch_size=max(training.batch_size, 256),
         epochs=epochs,

@@ -8,7 +8,7 @@ import argparse
 import csv
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import mlflow
@@ -47,7 +47,11 @@ def recipe(params: Params, task: str | None, variant: str | None, preset: str | 
     """The task, model and training of a matrix entry (task and variant) or of a named preset."""
     if preset:
         return params.preset(preset)
-    return PresetParams(task=task, model=params.model(variant), training=getattr(params.train, task))
+    training = getattr(params.train, task)
+    model = params.model(variant)
+    if training.layers:
+        model = replace(model, layers=training.layers)
+    return PresetParams(task=task, model=model, training=training)
 
 
 def run_params(params: Params, plan: PresetParams, task, variant, preset) -> dict:
@@ -56,7 +60,7 @@ def run_params(params: Params, plan: PresetParams, task, variant, preset) -> dic
     if preset:
         used.update(flatten(plan, f"presets.{preset}"))
     else:
-        used.update(flatten(plan.model, f"models.{variant}"))
+        used.update(flatten(params.model(variant), f"models.{variant}"))  # as written: train.<task>.layers overrides
         used.update(flatten(plan.training, f"train.{task}"))
     return {"task": plan.task, "variant": preset or variant, **used}
 

@@ -54,3 +54,9 @@ def test_error_names_the_file_it_read(tmp_path):
 def test_invalid_yaml_is_reported_with_the_file(tmp_path):
     with pytest.raises(PipelineError, match="is not valid YAML"):
         load_params(write(tmp_path, "sum: [unclosed\n"))
+
+
+def test_a_cosine_schedule_refuses_a_plateau_schedule_beside_it(tmp_path):
+    text = "train:\n  sum:\n    cosine_decay: true\n    reduce_lr_patience: 3\n"
+    with pytest.raises(PipelineError, match=r"train\.sum\.reduce_lr_patience = 3 is invalid; expected null when"):
+        load_params(write(tmp_path, text))

@@ -8,6 +8,7 @@ import pytest
 
 from rnncompare.errors import PipelineError
 from rnncompare.evaluation import confusion_matrix, mnist_metrics, sum_metrics
+from rnncompare.models import build_model
 from stages.train import TrainOutputs, recipe, train
 
 
@@ -87,6 +88,27 @@ def test_a_step_budget_trains_whole_epochs_without_early_stopping(tiny_data, tin
     plan = dataclasses.replace(recipe(tiny_params, "sum", "gru", None), training=budget)
     summary = train("steps", plan, tiny_params.train, tiny_data / "sum", outputs_in(tmp_path))
     assert summary["epochs_run"] == 9  # 256 sequences = 8 batches an epoch; 70 batches round up to 9 epochs
+
+
+def test_a_cosine_schedule_ends_training_at_a_learning_rate_near_zero(tiny_data, tiny_params):
+    from rnncompare.tasks import load_task
+    from rnncompare.training import fit
+
+    cosine = dataclasses.replace(tiny_params.train.sum, cosine_decay=True, reduce_lr_patience=None, patience=10)
+    plan = recipe(tiny_params, "sum", "gru", None)
+    model = build_model("sum", plan.model, cosine)
+    fit(model, load_task("sum", tiny_data / "sum", cosine, 0), "sum", cosine)
+    start = cosine.learning_rate
+    assert float(model.optimizer.learning_rate) < start * 1e-3  # 2 epochs of 8 batches: the schedule's end
+
+
+def test_a_task_level_layers_value_overrides_every_variants_own(tiny_params):
+    one_layer = dataclasses.replace(tiny_params.train.sum, layers=1)
+    params = dataclasses.replace(tiny_params, train=dataclasses.replace(tiny_params.train, sum=one_layer))
+    stacked = dataclasses.replace(params.models["lstm"], layers=3)
+    params = dataclasses.replace(params, models={**params.models, "lstm": stacked})
+    assert recipe(params, "sum", "lstm", None).model.layers == 1
+    assert recipe(params, "mnist", "lstm", None).model.layers == 3
 
 
 def test_every_committed_preset_names_a_known_task_and_cell():
