@@ -53,8 +53,10 @@ bench: $(VENV)/installed
 ui: $(VENV)/installed
 	mlflow ui --backend-store-uri $(MLFLOW_STORE) --host 127.0.0.1 --port $(UI_PORT)
 
+# Test files run in parallel (pytest-xdist), one file per worker: each file shares its fixtures.
+TEST_WORKERS ?= auto
 test: $(VENV)/installed
-	python -m pytest
+	python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(VENV)/installed
 	ruff check . && ruff format --check .
