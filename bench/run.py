@@ -45,7 +45,7 @@ def project_pass(model_params, training, images, labels):
     plan = device.execution(model_params)
     device.configure(0, deterministic=False, plan=plan)
     model = build_model("mnist", model_params, training, cudnn=plan.cudnn)
-    compile_model(model, "mnist", training, plan.jit_compile)
+    compile_model(model, "mnist", training, plan.jit_compile, total_steps=len(images) // BATCH)
 
     def one_pass():
         model.fit(images, labels, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)

@@ -23,7 +23,9 @@ OBJECTIVES = {
 
 def make_optimizer(training: TrainingParams, total_steps: int | None = None) -> keras.optimizers.Optimizer:
     learning_rate = training.learning_rate
-    if training.cosine_decay and total_steps:
+    if training.cosine_decay:
+        if not total_steps:
+            raise ValueError("cosine_decay needs the number of training steps the schedule spans (total_steps)")
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
     options = {"learning_rate": learning_rate, "global_clipnorm": training.clip_norm}
     if training.optimizer == "sgd":

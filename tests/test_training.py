@@ -102,6 +102,14 @@ def test_a_cosine_schedule_ends_training_at_a_learning_rate_near_zero(tiny_data,
     assert float(model.optimizer.learning_rate) < start * 1e-3  # 2 epochs of 8 batches: the schedule's end
 
 
+def test_a_cosine_schedule_without_a_step_count_is_refused_not_flattened(tiny_params):
+    from rnncompare.training import make_optimizer
+
+    cosine = dataclasses.replace(tiny_params.train.sum, cosine_decay=True, reduce_lr_patience=None)
+    with pytest.raises(ValueError, match="total_steps"):
+        make_optimizer(cosine)
+
+
 def test_a_task_level_layers_value_overrides_every_variants_own(tiny_params):
     one_layer = dataclasses.replace(tiny_params.train.sum, layers=1)
     params = dataclasses.replace(tiny_params, train=dataclasses.replace(tiny_params.train, sum=one_layer))
