@@ -16,10 +16,11 @@ def run_stage(main: Callable[[], None]) -> None:
     # A stage stopped by `kill` or DVC unwinds like an error, so an open MLflow run ends FAILED.
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     # Stages print their own progress lines; Keras' bars (e.g. from MLflow's predict) would garble them.
-    import keras
-
-    keras.config.disable_interactive_logging()  # ...which sends them to absl's logger instead: quiet it
-    logging.getLogger("absl").setLevel(logging.WARNING)
+    # Only where Keras is already loaded: importing it costs the other entry points seconds.
+    keras = sys.modules.get("keras")
+    if keras is not None:
+        keras.config.disable_interactive_logging()  # ...which sends them to absl's logger instead: quiet it
+        logging.getLogger("absl").setLevel(logging.WARNING)
     try:
         main()
     except PipelineError as error:

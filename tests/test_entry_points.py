@@ -1,0 +1,35 @@
+"""Entry points: stages that use Keras print no progress bars; the others never pay for importing it."""
+
+import subprocess
+import sys
+
+from tests.conftest import REPO_ROOT
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_applying_a_profile_loads_neither_keras_nor_tensorflow(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text((REPO_ROOT / "params.yaml").read_text())
+    result = run_python(
+        "import runpy, sys\n"
+        f"sys.argv = ['profiles', 'profiles/ci.yaml', {str(params)!r}]\n"
+        "runpy.run_module('rnncompare.profiles', run_name='__main__')\n"
+        "print(sorted({'keras', 'tensorflow'} & set(sys.modules)))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_stage_using_keras_prints_no_progress_bars():
+    result = run_python(
+        "import keras, numpy as np\n"
+        "from rnncompare.errors import run_stage\n"
+        "model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])\n"
+        "run_stage(lambda: print('predicted', model.predict(np.zeros((4, 2))).shape))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "predicted (4, 1)" in result.stdout
+    assert "step" not in result.stdout + result.stderr
