@@ -44,7 +44,7 @@ def median_seconds(one_pass, repeats: int) -> float:
 def project_pass(model_params, training, images, labels):
     plan = device.execution(model_params)
     device.configure(0, deterministic=False, plan=plan)
-    model = build_model("mnist", model_params, training, cudnn=plan.cudnn, unroll=plan.unroll)
+    model = build_model("mnist", model_params, training, cudnn=plan.cudnn)
     compile_model(model, "mnist", training, plan.jit_compile, total_steps=len(images) // BATCH)
 
     def one_pass():

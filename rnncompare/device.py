@@ -13,21 +13,18 @@ class Execution:
 
     cudnn: bool  # LSTM and GRU keep the cuDNN kernel (TensorFlow on a GPU)
     jit_compile: bool | str  # for `model.compile`
-    unroll: bool = False  # fixed-length sequences run as straight-line steps instead of a loop
 
 
 def execution(model: ModelParams) -> Execution:
     """TensorFlow on a GPU: cuDNN, which Keras cannot XLA-compile. On a CPU: XLA for one recurrent
     layer (LSTM +44%, GRU +74% samples/s), none for stacked layers, which XLA's CPU loop over
-    whole-sequence outputs makes 3x slower (measured, LSTM 128 on MNIST rows); those unroll
-    instead (LSTM +50%, GRU +59%, SimpleRNN +6%, LN-LSTM and BiLSTM even; 2 layers of 128 on
-    MNIST rows, batch 128). JAX always compiles; PyTorch runs eagerly (Keras' "auto")."""
+    whole-sequence outputs makes 3x slower (measured, LSTM 128 on MNIST rows). JAX always
+    compiles; PyTorch runs eagerly (Keras' "auto")."""
     if keras.backend.backend() != "tensorflow":
         return Execution(cudnn=False, jit_compile="auto")
     if describe()["device"] != "cpu":
         return Execution(cudnn=True, jit_compile="auto")
-    single = model.layers == 1
-    return Execution(cudnn=False, jit_compile=single, unroll=not single)
+    return Execution(cudnn=False, jit_compile=model.layers == 1)
 
 
 def configure(seed: int, deterministic: bool, plan: Execution) -> None:

@@ -12,9 +12,7 @@ input pipeline (rnncompare.augmentation), not in the model.
 
 `cudnn` picks how LSTM and GRU run. On a GPU (True) they keep the settings under which Keras uses
 the cuDNN kernel; Keras then marks the model not XLA-compilable. On a CPU (False) the same layers
-compute the same function through XLA, which is faster there. `unroll` writes MNIST's 28 steps out
-as straight-line code (faster on a CPU for stacked layers); the sum model takes any length, so it
-always loops.
+compute the same function through XLA, which is faster there.
 """
 
 import keras
@@ -75,14 +73,12 @@ def _lnlstm(params: ModelParams, cudnn: bool, **options) -> layers.Layer:
 RECURRENT_LAYERS = {"simple": _simple, "lstm": _lstm, "gru": _gru, "lnlstm": _lnlstm}
 
 
-def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0, cudnn: bool = False, unroll: bool = False):
+def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0, cudnn: bool = False):
     """[batch, time, features] -> [batch, units] (or [batch, 2 * units] when bidirectional)."""
     outputs = inputs
     for index in range(params.layers):
         last = index == params.layers - 1
-        layer = RECURRENT_LAYERS[params.cell](
-            params, cudnn, return_sequences=not last, unroll=unroll, name=f"{params.cell}_{index}"
-        )
+        layer = RECURRENT_LAYERS[params.cell](params, cudnn, return_sequences=not last, name=f"{params.cell}_{index}")
         if params.bidirectional:
             layer = layers.Bidirectional(layer, merge_mode="concat", name=f"bidirectional_{index}")
         outputs = layer(outputs)
@@ -97,7 +93,6 @@ def build_model(
     training: TrainingParams = TrainingParams(),
     name: str = "model",
     cudnn: bool = False,
-    unroll: bool = False,
 ) -> keras.Model:
     """The uncompiled model of one variant for one task."""
     if task == "sum":
@@ -106,7 +101,7 @@ def build_model(
         outputs = layers.Dense(1, name="sum")(recurrent_stack(features, params, training.dropout, cudnn))  # [batch, 1]
     elif task == "mnist":
         inputs = keras.Input(shape=(MNIST_ROWS, MNIST_COLUMNS), name="rows")
-        features = recurrent_stack(inputs, params, training.dropout, cudnn, unroll)
+        features = recurrent_stack(inputs, params, training.dropout, cudnn)
         outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(features)
     else:
         raise ValueError(f"unknown task {task!r}; expected 'sum' or 'mnist'")

@@ -112,7 +112,7 @@ def train(
     where = device.describe()
     log.info("training %s on %s with the %s backend on %s", name, task, where["backend"], where["device"])
     data = load_task(task, data_dir, training, settings.seed)
-    model = build_model(task, plan.model, training, name=name, cudnn=execution.cudnn, unroll=execution.unroll)
+    model = build_model(task, plan.model, training, name=name, cudnn=execution.cudnn)
     started = time.perf_counter()
     history = fit(model, data, task, training, settings.seed, execution.jit_compile, callbacks)
     seconds = time.perf_counter() - started

@@ -171,27 +171,3 @@ def test_every_variant_built_for_a_cpu_can_be_xla_compiled(variant):
     from keras.src.trainers.trainer import model_supports_jit
 
     assert model_supports_jit(build_model("mnist", VARIANTS[variant], dataclasses.replace(TINY_TRAINING, dropout=0.2)))
-
-
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_unrolled_mnist_model_computes_the_same_function_as_the_loop(variant):
-    looped = build_model("mnist", VARIANTS[variant], TINY_TRAINING)
-    unrolled = build_model("mnist", VARIANTS[variant], TINY_TRAINING, unroll=True)
-    unrolled.set_weights(looped.get_weights())
-    rows = np.random.default_rng(0).random((4, 28, 28), dtype="float32")
-    recurrent = [layer for layer in unrolled.layers if isinstance(layer, keras.layers.RNN | keras.layers.Bidirectional)]
-    assert all(getattr(layer, "forward_layer", layer).unroll for layer in recurrent)
-    np.testing.assert_allclose(unrolled.predict(rows, verbose=0), looped.predict(rows, verbose=0), atol=1e-5)
-
-
-def test_the_sum_model_loops_whatever_the_plan_so_it_still_takes_any_length():
-    model = build_model("sum", VARIANTS["lstm"], TINY_TRAINING, unroll=True)
-    assert model.predict(np.ones((2, 37, 1), dtype="float32"), verbose=0).shape == (2, 1)
-
-
-def test_on_this_cpu_one_layer_compiles_with_xla_and_a_stack_unrolls_instead():
-    from rnncompare.device import execution
-
-    single, stacked = execution(VARIANTS["lstm"]), execution(VARIANTS["bigru"])
-    assert (single.cudnn, single.jit_compile, single.unroll) == (False, True, False)
-    assert (stacked.cudnn, stacked.jit_compile, stacked.unroll) == (False, False, True)
