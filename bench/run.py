@@ -15,6 +15,7 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -65,11 +66,12 @@ def reference_pass(model_params, training, images, labels):
 
 def noop_repro_seconds() -> str | float:
     """`dvc repro` when nothing changed; skipped (with the reason) when something would rebuild."""
-    status = subprocess.run(["dvc", "status", "--json", "dvc.yaml"], capture_output=True, text=True)
+    dvc = [sys.executable, "-m", "dvc"]  # this environment's DVC, whether or not it is on PATH
+    status = subprocess.run([*dvc, "status", "--json", "dvc.yaml"], capture_output=True, text=True)
     if status.returncode or json.loads(status.stdout or "{}"):
         return "skipped: the pipeline is not up to date (run `make repro` first)"
     started = time.perf_counter()
-    subprocess.run(["dvc", "repro"], capture_output=True, check=True)
+    subprocess.run([*dvc, "repro"], capture_output=True, check=True)
     return round(time.perf_counter() - started, 2)
 
 

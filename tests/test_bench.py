@@ -1,0 +1,24 @@
+"""`make bench` runs end to end: throughput per variant, the no-op repro time and the MLflow share."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+@pytest.mark.slow
+def test_a_tiny_benchmark_reports_every_figure_it_promises(tmp_path):
+    out = tmp_path / "bench.json"
+    command = [sys.executable, "-m", "bench.run", "--variants", "gru", "--steps", "2", "--repeats", "1"]
+    command += ["--mlflow-epochs", "1", "--out", str(out)]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert results["variants"]["gru"]["samples_per_second"] > 0
+    assert results["backend"] == "tensorflow" and results["device"] == "cpu"
+    assert "noop_dvc_repro_seconds" in results
+    assert 0 < results["mlflow"]["epoch_logging_share"] < 1
+    assert any(line.startswith("gru") and "samples/s" in line for line in result.stdout.splitlines())
