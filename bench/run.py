@@ -84,6 +84,8 @@ def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
 
     with tempfile.TemporaryDirectory() as scratch:
         mlflow.set_tracking_uri(f"sqlite:///{scratch}/mlflow.db")
+        # Artifacts in the scratch directory too: by default they would land in ./mlruns.
+        mlflow.create_experiment("bench", artifact_location=Path(scratch, "artifacts").as_uri())
         mlflow.set_experiment("bench")
         with mlflow.start_run():
             logger = tracking.EpochMetrics()

@@ -12,6 +12,8 @@ from tests.conftest import REPO_ROOT
 @pytest.mark.slow
 def test_a_tiny_benchmark_reports_every_figure_it_promises(tmp_path):
     out = tmp_path / "bench.json"
+    stray_store = REPO_ROOT / "mlruns"
+    had_stray_store = stray_store.exists()
     command = [sys.executable, "-m", "bench.run", "--variants", "gru", "--steps", "2", "--repeats", "1"]
     command += ["--mlflow-epochs", "1", "--out", str(out)]
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
@@ -22,3 +24,4 @@ def test_a_tiny_benchmark_reports_every_figure_it_promises(tmp_path):
     assert "noop_dvc_repro_seconds" in results
     assert 0 < results["mlflow"]["epoch_logging_share"] < 1
     assert any(line.startswith("gru") and "samples/s" in line for line in result.stdout.splitlines())
+    assert had_stray_store or not stray_store.exists(), "the benchmark's scratch MLflow store leaked into ./mlruns"
