@@ -30,10 +30,17 @@ class SumParams:
     validation_size: int = 1_000
     test_size: int = 2_000
     long_factors: tuple[int, ...] = (2, 5)
+    train_balanced_fraction: float = 0.0  # of training sequences drawn so that every sum is equally likely
 
     def validate(self, where: str) -> None:
         for name in ("length", "train_size", "validation_size", "test_size"):
             _require(getattr(self, name) > 0, f"{where}.{name}", getattr(self, name), "a positive integer")
+        _require(
+            0.0 <= self.train_balanced_fraction <= 1.0,
+            f"{where}.train_balanced_fraction",
+            self.train_balanced_fraction,
+            "a fraction in [0, 1]",
+        )
         _require(
             all(f > 1 for f in self.long_factors),
             f"{where}.long_factors",

@@ -3,13 +3,22 @@
 import numpy as np
 
 
-def make_split(num_sequences: int, length: int, seed: int, stream: int) -> tuple[np.ndarray, np.ndarray]:
+def make_split(
+    num_sequences: int, length: int, seed: int, stream: int, balanced_fraction: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Draw `num_sequences` random bit sequences and their sums.
 
+    Bits are fair coin flips, except in a `balanced_fraction` of the sequences (at random positions),
+    whose probability of a one is itself drawn uniformly from [0, 1]: their sums are uniform over
+    0..length, where fair bits make the extremes rare (all ones: 1 in 2**length).
     Each split draws from its own stream of `seed`, so resizing one split leaves the others unchanged.
     Returns bits as float32[num_sequences, length, 1] and sums as float32[num_sequences].
     """
     generator = np.random.default_rng([seed, stream])
     bits = generator.integers(0, 2, size=(num_sequences, length), dtype=np.int8)
+    if balanced_fraction:
+        rows = generator.random(num_sequences) < balanced_fraction
+        probability_of_one = generator.random((int(rows.sum()), 1))
+        bits[rows] = generator.random((int(rows.sum()), length)) < probability_of_one
     sums = bits.sum(axis=1, dtype=np.int32)
     return bits.astype(np.float32)[:, :, np.newaxis], sums.astype(np.float32)

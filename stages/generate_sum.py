@@ -29,13 +29,21 @@ def generate(params: SumParams, output: Path) -> None:
     plan = split_plan(params)
     with replaced_directory(output) as staging:
         for stream, (name, (count, length)) in enumerate(plan.items()):
-            bits, sums = make_split(count, length, params.seed, stream)
+            balanced = params.train_balanced_fraction if name == "train" else 0.0
+            bits, sums = make_split(count, length, params.seed, stream, balanced)
             save_arrays(staging / f"{name}.npz", bits=bits, sums=sums)
-            log.info("%s: %d sequences of %d bits", name, count, length)
+            log.info(
+                "%s: %d sequences of %d bits%s",
+                name,
+                count,
+                length,
+                f", {balanced:.0%} of them with uniformly distributed sums" if balanced else "",
+            )
         write_json(
             staging / "info.json",
             {
                 "seed": params.seed,
+                "train_balanced_fraction": params.train_balanced_fraction,
                 "splits": {name: {"count": count, "length": length} for name, (count, length) in plan.items()},
             },
         )

@@ -41,6 +41,11 @@ def test_out_of_range_value_is_refused(tmp_path):
         load_params(write(tmp_path, "sum:\n  train_size: 0\n"))
 
 
+def test_a_fraction_above_one_is_refused(tmp_path):
+    with pytest.raises(PipelineError, match=r"sum\.train_balanced_fraction = 1\.5 is invalid; expected a fraction"):
+        load_params(write(tmp_path, "sum:\n  train_balanced_fraction: 1.5\n"))
+
+
 def test_source_with_unsupported_scheme_is_refused(tmp_path):
     with pytest.raises(PipelineError, match=r"mnist\.sources = 'ftp://x/' is invalid"):
         load_params(write(tmp_path, "mnist:\n  sources: ['ftp://x/']\n"))

@@ -46,3 +46,24 @@ def test_regenerating_replaces_the_whole_directory(tmp_path):
     names = sorted(p.name for p in (tmp_path / "sum").iterdir())
     assert names == ["info.json", "test.npz", "test_3x.npz", "train.npz", "validation.npz"]
     assert [p.name for p in tmp_path.iterdir()] == ["sum"]  # no staging directory left behind
+
+
+def test_balanced_training_sequences_make_every_sum_about_equally_common(tmp_path):
+    fair = SumParams(seed=3, length=6, train_size=7000, validation_size=10, test_size=12)
+    generate(SumParams(**{**fair.__dict__, "train_balanced_fraction": 1.0}), tmp_path / "balanced")
+    generate(fair, tmp_path / "fair")
+    balanced_sums = load_arrays(tmp_path / "balanced" / "train.npz")["sums"]
+    fair_sums = load_arrays(tmp_path / "fair" / "train.npz")["sums"]
+    shares = np.bincount(balanced_sums.astype(int), minlength=7) / len(balanced_sums)
+    np.testing.assert_allclose(shares, 1 / 7, rtol=0.2)  # uniform over 0..6
+    assert np.mean(fair_sums == 6) < 0.03  # fair bits: all ones is 1 in 64
+
+
+def test_balancing_changes_only_the_training_split(tmp_path):
+    generate(SMALL, tmp_path / "a")
+    generate(SumParams(**{**SMALL.__dict__, "train_balanced_fraction": 0.5}), tmp_path / "b")
+    for name in ("validation.npz", "test.npz", "test_2x.npz", "test_5x.npz"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert (tmp_path / "a" / "train.npz").read_bytes() != (tmp_path / "b" / "train.npz").read_bytes()
+    arrays = load_arrays(tmp_path / "b" / "train.npz")
+    np.testing.assert_array_equal(arrays["sums"], arrays["bits"].sum(axis=(1, 2)))
