@@ -5,7 +5,8 @@ and the share of training time that MLflow logging takes.
 MNIST-shaped inputs (28 rows of 28), hidden 128, batch 128, the default optimizer (params.yaml
 train.mnist); one recurrent layer, no dropout or augmentation, so both sides compute the same
 model. Each figure is the median of --repeats passes of --steps batches, after a warm-up pass
-(which also compiles). Results: printed, and written as JSON (--out) to compare runs.
+(which also compiles); project and PyTorch passes alternate, and the ratio is the median of
+the pairs' ratios. Results: printed, and written as JSON (--out) to compare runs.
 """
 
 import argparse
@@ -32,14 +33,24 @@ BATCH = 128
 UNITS = 128
 
 
-def median_seconds(one_pass, repeats: int) -> float:
-    one_pass()  # warm-up: compilation, allocation
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
+def seconds_per_pass(one_pass) -> float:
+    started = time.perf_counter()
+    one_pass()
+    return time.perf_counter() - started
+
+
+def timed_passes(passes: dict, repeats: int) -> dict[str, list[float]]:
+    """Seconds of each pass, `repeats` times, after a warm-up of each (compilation, allocation).
+
+    The passes alternate, so a slow spell of a shared host falls on both sides of a ratio: on 2
+    shared cores one side's speed swung by up to 1.8x between runs minutes apart."""
+    for one_pass in passes.values():
         one_pass()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    times = {name: [] for name in passes}
+    for _ in range(repeats):
+        for name, one_pass in passes.items():
+            times[name].append(seconds_per_pass(one_pass))
+    return times
 
 
 def project_pass(model_params, training, images, labels):
@@ -117,7 +128,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", nargs="+", default=["rnn", "lstm", "gru", "lnlstm", "bilstm"])
     parser.add_argument("--steps", type=int, default=20, help="batches per timed pass")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=7, help="timed passes of each side, alternating")
     parser.add_argument("--mlflow-epochs", type=int, default=5, help="0 skips the MLflow measurement")
     parser.add_argument("--out", type=Path, default=Path("bench/latest.json"))
     arguments = parser.parse_args()
@@ -133,12 +144,18 @@ def main() -> None:
     for variant in arguments.variants:
         model_params = dataclasses.replace(params.model(variant), units=UNITS, layers=1)
         one_pass, model = project_pass(model_params, training, images, labels)
-        project = len(labels) / median_seconds(one_pass, arguments.repeats)
-        entry = {"samples_per_second": round(project), "xla": bool(model.jit_compile)}
+        passes = {"project": one_pass}
         reference = reference_pass(model_params, training, images, labels)
         if reference:
-            entry["reference_samples_per_second"] = round(len(labels) / median_seconds(reference, arguments.repeats))
-            entry["ratio"] = round(project / entry["reference_samples_per_second"], 2)
+            passes["reference"] = reference
+        times = timed_passes(passes, arguments.repeats)
+        project = len(labels) / statistics.median(times["project"])
+        entry = {"samples_per_second": round(project), "xla": bool(model.jit_compile)}
+        if reference:
+            entry["reference_samples_per_second"] = round(len(labels) / statistics.median(times["reference"]))
+            # the median of each pair's ratio: a pair shares its moment's load on the host
+            pairs = [ref / own for own, ref in zip(times["project"], times["reference"], strict=True)]
+            entry["ratio"] = round(statistics.median(pairs), 2)
         results["variants"][variant] = entry
         torch_text = f"{entry['reference_samples_per_second']} samples/s" if reference else "(torch absent)"
         ratio = f"{entry['ratio']:.2f}x" if reference else "—"
