@@ -90,10 +90,20 @@ class ModelParams:
     layers: int = 1
     bidirectional: bool = False
     forget_bias: float = 1.0
+    # "keras": Keras 3's initialisers. "tf1": the seed tutorials' TF 1.x graphs (their LSTM only):
+    # BasicLSTMCell's one glorot-uniform draw over [inputs + units, 4 * units], and dense layers
+    # drawn with tf.random_normal (weights and biases, standard deviation 1)
+    init: Literal["keras", "tf1"] = "keras"
 
     def validate(self, where: str) -> None:
         _require(self.units > 0, f"{where}.units", self.units, "a positive integer")
         _require(self.layers > 0, f"{where}.layers", self.layers, "a positive integer")
+        _require(
+            self.init == "keras" or self.cell == "lstm",
+            f"{where}.init",
+            self.init,
+            "'keras' for this cell (the seeds' 'tf1' initialisation is defined for cell: lstm only)",
+        )
 
 
 @dataclasses.dataclass(frozen=True)

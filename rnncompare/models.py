@@ -15,6 +15,8 @@ the cuDNN kernel; Keras then marks the model not XLA-compilable. On a CPU (False
 compute the same function through XLA, which is faster there.
 """
 
+import math
+
 import keras
 from keras import layers
 
@@ -46,11 +48,16 @@ class ForgetBiasInitializer(keras.initializers.Initializer):
         return {"forget_bias": self.forget_bias}
 
 
-def _simple(params: ModelParams, cudnn: bool, **options) -> layers.Layer:
+def _simple(params: ModelParams, cudnn: bool, input_features: int, **options) -> layers.Layer:
     return layers.SimpleRNN(params.units, **options)
 
 
-def _lstm(params: ModelParams, cudnn: bool, **options) -> layers.Layer:
+def _lstm(params: ModelParams, cudnn: bool, input_features: int, **options) -> layers.Layer:
+    if params.init == "tf1":
+        # TF 1.x BasicLSTMCell: one kernel [inputs + units, 4 * units], glorot-uniform as a whole
+        limit = math.sqrt(6 / (input_features + params.units + 4 * params.units))
+        options["kernel_initializer"] = keras.initializers.RandomUniform(-limit, limit)
+        options["recurrent_initializer"] = keras.initializers.RandomUniform(-limit, limit)
     # Default activations, no recurrent dropout, no unroll: the settings that keep cuDNN on a GPU.
     return layers.LSTM(
         params.units,
@@ -61,12 +68,21 @@ def _lstm(params: ModelParams, cudnn: bool, **options) -> layers.Layer:
     )
 
 
-def _gru(params: ModelParams, cudnn: bool, **options) -> layers.Layer:
+def _dense(units: int, params: ModelParams, **options) -> layers.Dense:
+    if params.init == "tf1":  # the seeds' tf.Variable(tf.random_normal(shape)), weights and biases
+        options.update(
+            kernel_initializer=keras.initializers.RandomNormal(stddev=1.0),
+            bias_initializer=keras.initializers.RandomNormal(stddev=1.0),
+        )
+    return layers.Dense(units, **options)
+
+
+def _gru(params: ModelParams, cudnn: bool, input_features: int, **options) -> layers.Layer:
     # reset_after=True by default: cuDNN-eligible
     return layers.GRU(params.units, use_cudnn="auto" if cudnn else False, **options)
 
 
-def _lnlstm(params: ModelParams, cudnn: bool, **options) -> layers.Layer:
+def _lnlstm(params: ModelParams, cudnn: bool, input_features: int, **options) -> layers.Layer:
     return layers.RNN(LayerNormLSTMCell(params.units, forget_bias=params.forget_bias), **options)
 
 
@@ -78,7 +94,9 @@ def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0, cudnn: bo
     outputs = inputs
     for index in range(params.layers):
         last = index == params.layers - 1
-        layer = RECURRENT_LAYERS[params.cell](params, cudnn, return_sequences=not last, name=f"{params.cell}_{index}")
+        layer = RECURRENT_LAYERS[params.cell](
+            params, cudnn, outputs.shape[-1], return_sequences=not last, name=f"{params.cell}_{index}"
+        )
         if params.bidirectional:
             layer = layers.Bidirectional(layer, merge_mode="concat", name=f"bidirectional_{index}")
         outputs = layer(outputs)
@@ -97,12 +115,13 @@ def build_model(
     """The uncompiled model of one variant for one task."""
     if task == "sum":
         inputs = keras.Input(shape=(None, 1), name="bits")  # any length: the 2L and 5L test sets
-        features = layers.Dense(params.units, name="projection")(inputs)
-        outputs = layers.Dense(1, name="sum")(recurrent_stack(features, params, training.dropout, cudnn))  # [batch, 1]
+        features = _dense(params.units, params, name="projection")(inputs)
+        body = recurrent_stack(features, params, training.dropout, cudnn)
+        outputs = _dense(1, params, name="sum")(body)  # [batch, 1]
     elif task == "mnist":
         inputs = keras.Input(shape=(MNIST_ROWS, MNIST_COLUMNS), name="rows")
         features = recurrent_stack(inputs, params, training.dropout, cudnn)
-        outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="digit")(features)
+        outputs = _dense(NUM_CLASSES, params, activation="softmax", name="digit")(features)
     else:
         raise ValueError(f"unknown task {task!r}; expected 'sum' or 'mnist'")
     return keras.Model(inputs, outputs, name=name)

@@ -8,17 +8,19 @@ def make_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw `num_sequences` random bit sequences and their sums.
 
-    Bits are fair coin flips, except in a `balanced_fraction` of the sequences (at random positions),
-    whose probability of a one is itself drawn uniformly from [0, 1]: their sums are uniform over
-    0..length, where fair bits make the extremes rare (all ones: 1 in 2**length).
+    Bits are fair coin flips, except in the last `balanced_fraction` of the sequences, whose
+    probability of a one is itself drawn uniformly from [0, 1]: their sums are uniform over
+    0..length, where fair bits make the extremes rare (all ones: 1 in 2**length). The fair rows come
+    first and equal those of a split with no balancing, so the first rows (`train_size`, as the
+    seed recipes take) are the seeds' fair bits; training shuffles every epoch.
     Each split draws from its own stream of `seed`, so resizing one split leaves the others unchanged.
     Returns bits as float32[num_sequences, length, 1] and sums as float32[num_sequences].
     """
     generator = np.random.default_rng([seed, stream])
     bits = generator.integers(0, 2, size=(num_sequences, length), dtype=np.int8)
-    if balanced_fraction:
-        rows = generator.random(num_sequences) < balanced_fraction
-        probability_of_one = generator.random((int(rows.sum()), 1))
-        bits[rows] = generator.random((int(rows.sum()), length)) < probability_of_one
+    balanced = round(num_sequences * balanced_fraction)
+    if balanced:
+        probability_of_one = generator.random((balanced, 1))
+        bits[num_sequences - balanced :] = generator.random((balanced, length)) < probability_of_one
     sums = bits.sum(axis=1, dtype=np.int32)
     return bits.astype(np.float32)[:, :, np.newaxis], sums.astype(np.float32)

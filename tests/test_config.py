@@ -46,6 +46,11 @@ def test_a_fraction_above_one_is_refused(tmp_path):
         load_params(write(tmp_path, "sum:\n  train_balanced_fraction: 1.5\n"))
 
 
+def test_the_seeds_tf1_initialisation_is_refused_for_cells_the_seeds_did_not_have(tmp_path):
+    with pytest.raises(PipelineError, match=r"models\.gru\.init = 'tf1' is invalid; expected 'keras' for this cell"):
+        load_params(write(tmp_path, "models:\n  gru: {cell: gru, init: tf1}\n"))
+
+
 def test_source_with_unsupported_scheme_is_refused(tmp_path):
     with pytest.raises(PipelineError, match=r"mnist\.sources = 'ftp://x/' is invalid"):
         load_params(write(tmp_path, "mnist:\n  sources: ['ftp://x/']\n"))

@@ -67,3 +67,12 @@ def test_balancing_changes_only_the_training_split(tmp_path):
     assert (tmp_path / "a" / "train.npz").read_bytes() != (tmp_path / "b" / "train.npz").read_bytes()
     arrays = load_arrays(tmp_path / "b" / "train.npz")
     np.testing.assert_array_equal(arrays["sums"], arrays["bits"].sum(axis=(1, 2)))
+
+
+def test_balanced_sequences_come_last_so_the_first_rows_keep_the_seeds_fair_bits(tmp_path):
+    generate(SMALL, tmp_path / "fair")
+    generate(SumParams(**{**SMALL.__dict__, "train_balanced_fraction": 0.25}), tmp_path / "mixed")
+    fair, mixed = (load_arrays(tmp_path / name / "train.npz")["bits"] for name in ("fair", "mixed"))
+    kept = len(fair) - round(len(fair) * 0.25)
+    np.testing.assert_array_equal(mixed[:kept], fair[:kept])
+    assert not np.array_equal(mixed[kept:], fair[kept:])

@@ -78,6 +78,24 @@ def test_lstm_forget_bias_sets_the_forget_gate_bias_only():
     np.testing.assert_array_equal(bias, np.array([0.0] * 4 + [0.8] * 4 + [0.0] * 8, dtype="float32"))
 
 
+def test_the_seeds_tf1_initialisation_draws_one_glorot_lstm_kernel_and_unit_normal_dense_layers(tmp_path):
+    params = dataclasses.replace(VARIANTS["lstm"], units=64, init="tf1")
+    model = build_model("mnist", params)
+    cell = model.get_layer("lstm_0").cell
+    kernels = np.concatenate([cell.kernel.numpy(), cell.recurrent_kernel.numpy()])  # [28 + 64, 4 * 64]
+    limit = np.sqrt(6 / (28 + 64 + 4 * 64))
+    assert np.abs(kernels).max() <= limit
+    np.testing.assert_allclose(kernels.std(), limit / np.sqrt(3), rtol=0.05)  # uniform on [-limit, limit]
+    head = model.get_layer("digit")
+    np.testing.assert_allclose(head.kernel.numpy().std(), 1.0, rtol=0.1)
+    assert np.all(head.bias.numpy() != 0)
+    keras_head = build_model("mnist", dataclasses.replace(params, init="keras")).get_layer("digit")
+    assert keras_head.kernel.numpy().std() < 0.2  # glorot: sqrt(2 / (64 + 10))
+    model.save(tmp_path / "tf1.keras")
+    reloaded = keras.saving.load_model(tmp_path / "tf1.keras", safe_mode=True)
+    np.testing.assert_allclose(reloaded(INPUTS["mnist"]), model(INPUTS["mnist"]), rtol=1e-5, atol=1e-6)
+
+
 def _layer_norm(values, gain, shift, epsilon=0.1):
     return (values - values.mean(-1, keepdims=True)) / np.sqrt(values.var(-1, keepdims=True) + epsilon) * gain + shift
 
