@@ -12,38 +12,50 @@ export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$
 MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
 UI_PORT ?= 5000
 
-.PHONY: repro presets check baseline bench test lint lock ui
+.PHONY: repro presets check baseline promote bench test lint lock ui
 
 $(VENV)/installed: $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
 	touch $@
 
+# params.yaml is validated (or the profile applied and validated) before DVC removes any output.
+# A failed stage's last good outputs come back from the cache: `dvc checkout` puts the workspace
+# back to what dvc.lock describes.
+PARAMS_STEP = $(if $(PROFILE),python -m rnncompare.profiles profiles/$(PROFILE).yaml params.yaml,python -m rnncompare.profiles --check params.yaml)
+REPRO_OR_RESTORE = || { status=$$?; echo "dvc repro failed: restoring the last good outputs (dvc checkout)" >&2; \
+	dvc checkout --quiet $(1) || true; exit $$status; }
+
 repro: $(VENV)/installed
-ifneq ($(PROFILE),)
-	python -m rnncompare.profiles profiles/$(PROFILE).yaml params.yaml
-endif
-	dvc repro
+	$(PARAMS_STEP)
+	dvc repro $(REPRO_OR_RESTORE)
 
 # The seed tutorials' recipes next to the modern defaults (presets/dvc.yaml; slow: 001 and 002
-# train 10,000 steps each).
+# train 10,000 steps each); their metrics land in metrics/presets/.
 presets: $(VENV)/installed
-	dvc repro presets/dvc.yaml
+	$(PARAMS_STEP)
+	dvc repro presets/dvc.yaml $(call REPRO_OR_RESTORE,presets/dvc.yaml)
+	dvc metrics show metrics/presets/*.json
 
-# The regression gate (gate/dvc.yaml): fails when a metric is worse than params.yaml's
-# check.baseline allows; the table lands in reports/check.md. PROFILE as for repro.
+# The regression gate: fails when a metric is worse than params.yaml's check.baseline allows;
+# the table lands in reports/check.md. PROFILE as for repro.
+BASELINE = $$(python -c 'from rnncompare.config import load_params; print(load_params().check.baseline)')
 check: $(VENV)/installed
-ifneq ($(PROFILE),)
-	python -m rnncompare.profiles profiles/$(PROFILE).yaml params.yaml
-endif
-	dvc repro gate/dvc.yaml
+	$(PARAMS_STEP)
+	python -m stages.check --baseline "$(BASELINE)" --report reports/check.md
 
 # Accept the current metrics as the new baseline (after a change meant to move them).
 baseline: $(VENV)/installed
-ifneq ($(PROFILE),)
-	python -m rnncompare.profiles profiles/$(PROFILE).yaml params.yaml
-endif
-	python -m stages.check --refresh --baseline "$$(python -c 'from rnncompare.config import load_params; print(load_params().check.baseline)')"
+	$(PARAMS_STEP)
+	python -m stages.check --refresh --baseline "$(BASELINE)"
+
+# Move a task's `champion` alias by hand: make promote TASK=sum VERSION=3. The champion's
+# description and the report follow, and dvc.lock records them, so the next repro keeps it.
+promote: $(VENV)/installed
+	@test -n "$(TASK)" -a -n "$(VERSION)" || { echo "usage: make promote TASK=sum|mnist VERSION=<registered version>" >&2; exit 2; }
+	python -m stages.register --task $(TASK) --promote $(VERSION) --out models/champion-$(TASK).json
+	dvc commit --force --quiet register@$(TASK)
+	dvc repro report
 
 # Training throughput per variant, next to plain PyTorch when torch is installed (bench/README.md).
 bench: $(VENV)/installed

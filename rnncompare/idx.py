@@ -12,27 +12,29 @@ IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension
 IMAGE_SIDE = 28
 NUM_CLASSES = 10
+# What to do about a bad file: a mirror's (the fetch stage), or one the user gave (predict).
+MIRROR_FIX = (
+    "the file on that mirror is damaged or not the one its name says: "
+    "repair it or remove the mirror from mnist.sources."
+)
+GIVEN_FILE_FIX = "give a gzipped IDX file in MNIST's layout, e.g. t10k-images-idx3-ubyte.gz."
 
 
-def read_idx(path: Path, expected_magic: int, origin: str) -> np.ndarray:
+def read_idx(path: Path, expected_magic: int, origin: str, fix: str = MIRROR_FIX) -> np.ndarray:
     """Decompress and parse one IDX file into a uint8 array of the shape its header declares."""
     try:
         raw = gzip.decompress(Path(path).read_bytes())
-    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-        raise PipelineError(
-            f"{Path(path).name} from {origin} is not a complete gzip file ({error}); "
-            "the file on that mirror is truncated or damaged: repair it or remove the mirror from mnist.sources."
-        ) from None
+    except OSError as error:  # missing, unreadable, or not gzip (BadGzipFile is an OSError)
+        raise PipelineError(f"{Path(path).name} from {origin} is not a readable gzip file ({error}); {fix}") from None
+    except (EOFError, zlib.error) as error:
+        raise PipelineError(f"{Path(path).name} from {origin} is not a complete gzip file ({error}); {fix}") from None
     if len(raw) < 4:
-        raise PipelineError(
-            f"{Path(path).name} from {origin} holds {len(raw)} bytes, too few for an IDX header; "
-            "the file on that mirror is empty or truncated: repair it or remove the mirror from mnist.sources."
-        )
+        raise PipelineError(f"{Path(path).name} from {origin} holds {len(raw)} bytes, too few for an IDX header; {fix}")
     magic = int.from_bytes(raw[:4], "big")
     if magic != expected_magic:
         raise PipelineError(
-            f"{Path(path).name} from {origin} has IDX magic number {magic:#010x}, expected {expected_magic:#010x}; "
-            "it is not the MNIST file its name says: check that the mirror serves the canonical files."
+            f"{Path(path).name} from {origin} has IDX magic number {magic:#010x}, "
+            f"expected {expected_magic:#010x}; {fix}"
         )
     num_dimensions = raw[3]
     header_size = 4 + 4 * num_dimensions
@@ -41,7 +43,7 @@ def read_idx(path: Path, expected_magic: int, origin: str) -> np.ndarray:
     if len(body) != int(np.prod(shape)):
         raise PipelineError(
             f"{Path(path).name} from {origin}: header declares shape {shape} ({int(np.prod(shape))} bytes) "
-            f"but the file holds {len(body)} bytes of data; the file is damaged."
+            f"but the file holds {len(body)} bytes of data; {fix}"
         )
     return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 

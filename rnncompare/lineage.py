@@ -13,6 +13,9 @@ import psutil
 import yaml
 
 EXECUTION_VARIABLE = "RNNCOMPARE_EXECUTION"
+# Set by DVC in a stage's environment during `dvc exp run` (workspace, --temp and queued runs).
+EXPERIMENT_VARIABLE = "DVC_EXP_NAME"
+BASELINE_VARIABLE = "DVC_EXP_BASELINE_REV"
 TOOLS = ("tensorflow", "keras", "dvc", "mlflow", "numpy")
 
 
@@ -26,6 +29,9 @@ def repository_root(start: Path | None = None) -> Path:
     return here
 
 
+# What the pipeline writes into git-tracked files (dvc.lock, metrics) is its output, not a change
+# of its inputs: it makes no tree dirty and is left out of the logged diff.
+INPUTS_ONLY = (".", ":(exclude)dvc.lock", ":(exclude)presets/dvc.lock", ":(exclude)metrics")
 CODE_ROOT = Path(__file__).resolve().parents[1]  # the checkout whose code runs, wherever the stage's cwd
 
 
@@ -44,8 +50,34 @@ def git_state() -> dict[str, str]:
     commit = _git("rev-parse", "HEAD")
     if commit is None:
         return {"git.commit": "none (not a git checkout)"}
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", *INPUTS_ONLY)
     return {"git.commit": commit, "git.dirty": str(bool(dirty)).lower(), "mlflow.source.git.commit": commit}
+
+
+def experiment() -> dict[str, str]:
+    """The DVC experiment this stage runs in, as tags; empty outside `dvc exp run`."""
+    name = os.environ.get(EXPERIMENT_VARIABLE)
+    if not name:
+        return {}
+    return {"dvc.experiment": name, "dvc.experiment.baseline": os.environ.get(BASELINE_VARIABLE, "")}
+
+
+def working_tree_diff() -> str:
+    """`git diff HEAD` of the code that runs: what a dirty tree changed against its commit."""
+    return _git("diff", "HEAD", "--binary", "--", *INPUTS_ONLY) or ""
+
+
+def reproduce_command(git: dict[str, str], stages: list[str], diff_name: str) -> str:
+    """The command that reproduces this run: from its experiment, its commit, or its commit plus
+    the working tree's diff (logged as the run's artifact `diff_name`)."""
+    repro = f"dvc repro {' '.join(stages)}"
+    found = experiment()
+    if found:
+        return f"dvc exp apply {found['dvc.experiment']} && {repro}"
+    commit = git["git.commit"]
+    if git.get("git.dirty") == "true":
+        return f"git checkout {commit} && git apply {diff_name} && {repro}"
+    return f"git checkout {commit} && {repro}"
 
 
 def versions() -> dict[str, str]:
@@ -63,8 +95,11 @@ def versions() -> dict[str, str]:
 def execution_id() -> str:
     """One id per `dvc repro` (or `make repro`): what groups a pipeline's runs in MLflow.
 
-    `make` sets it in the environment; under a bare `dvc repro` it is derived from the dvc process
-    this stage runs under; a stage run by hand is an execution of its own."""
+    A DVC experiment is one execution, named after it; else `make` sets it in the environment; under
+    a bare `dvc repro` it is derived from the dvc process this stage runs under; a stage run by hand
+    is an execution of its own."""
+    if os.environ.get(EXPERIMENT_VARIABLE):
+        return f"exp-{os.environ[EXPERIMENT_VARIABLE]}"
     if os.environ.get(EXECUTION_VARIABLE):
         return os.environ[EXECUTION_VARIABLE]
     process = psutil.Process()

@@ -11,6 +11,7 @@ import pooch
 import requests
 
 from rnncompare.errors import PipelineError
+from rnncompare.lineage import repository_root
 
 CANONICAL_SHA256 = {
     "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
@@ -19,6 +20,11 @@ CANONICAL_SHA256 = {
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 CHECKSUM_FILE = "SHA256SUMS"
+OFFLINE_HINT = (
+    "\nNo internet on this machine? Read MNIST from a local copy instead: `make repro PROFILE=ci` (the small"
+    " CI profile) or `make repro PROFILE=mnist-mini` (the full defaults) take it from the offline mirror"
+    " ../shared/data/mnist-mini, or list a directory holding the four files first in mnist.sources."
+)
 log = logging.getLogger(__name__)
 
 
@@ -43,9 +49,11 @@ class Mirror:
         self.timeout_seconds = timeout_seconds
         parsed = urlparse(source)
         self.is_remote = parsed.scheme in ("http", "https")
-        self.directory = (
-            None if self.is_remote else Path(url2pathname(parsed.path) if parsed.scheme == "file" else source)
-        )
+        self.directory = None
+        if not self.is_remote:
+            self.directory = Path(url2pathname(parsed.path) if parsed.scheme == "file" else source)
+            # Relative to the repository, also from DVC's experiment copies under .dvc/tmp/exps
+            self.directory = repository_root() / self.directory
         self.dead_because: str | None = None
         self._declared: dict[str, str] | None = None
 
@@ -139,10 +147,12 @@ def fetch_all(
                 log.warning("%s: %s", mirror.source, failure)
                 reasons.append(f"  - {mirror.source}: {failure}")
         else:
+            offline = any(mirror.is_remote and mirror.dead_because for mirror in mirrors)
             raise PipelineError(
                 f"could not fetch {name} from any of the {len(mirrors)} sources in params.yaml "
                 "mnist.sources:\n"
                 + "\n".join(reasons)
                 + "\nFix a source or add a reachable mirror (a directory, file:// or https:// URL) to mnist.sources."
+                + (OFFLINE_HINT if offline else "")
             )
     return fetched

@@ -20,32 +20,11 @@ import math
 import keras
 from keras import layers
 
+from rnncompare.cells.lnlstm import LayerNormLSTMCell
 from rnncompare.config import ModelParams, Task, TrainingParams
-from rnncompare.lnlstm import LayerNormLSTMCell
 
 MNIST_ROWS = MNIST_COLUMNS = 28
 NUM_CLASSES = 10
-
-
-@keras.saving.register_keras_serializable(package="rnncompare")
-class ForgetBiasInitializer(keras.initializers.Initializer):
-    """LSTM bias [4 * units]: zeros, except `forget_bias` on the forget gate (Keras order i, f, c, o)."""
-
-    def __init__(self, forget_bias: float = 1.0):
-        self.forget_bias = forget_bias
-
-    def __call__(self, shape, dtype=None):
-        units = shape[0] // 4
-        return keras.ops.concatenate(
-            [
-                keras.ops.zeros((units,), dtype),
-                keras.ops.full((units,), self.forget_bias, dtype),
-                keras.ops.zeros((2 * units,), dtype),
-            ]
-        )
-
-    def get_config(self):
-        return {"forget_bias": self.forget_bias}
 
 
 def _simple(params: ModelParams, cudnn: bool, input_features: int, **options) -> layers.Layer:
@@ -59,13 +38,20 @@ def _lstm(params: ModelParams, cudnn: bool, input_features: int, **options) -> l
         options["kernel_initializer"] = keras.initializers.RandomUniform(-limit, limit)
         options["recurrent_initializer"] = keras.initializers.RandomUniform(-limit, limit)
     # Default activations, no recurrent dropout, no unroll: the settings that keep cuDNN on a GPU.
-    return layers.LSTM(
-        params.units,
-        unit_forget_bias=False,
-        bias_initializer=ForgetBiasInitializer(params.forget_bias),
-        use_cudnn="auto" if cudnn else False,
-        **options,
-    )
+    # The bias starts at zero; recurrent_stack sets the forget gate's once the layer is built.
+    return layers.LSTM(params.units, unit_forget_bias=False, use_cudnn="auto" if cudnn else False, **options)
+
+
+def set_forget_bias(layer: layers.Layer, forget_bias: float) -> None:
+    """Set a built LSTM's (or bidirectional LSTM's) forget-gate bias, Keras gate order i, f, c, o.
+
+    Done on the weights rather than through a custom initializer, so that a saved model holds only
+    Keras' own classes and loads anywhere."""
+    directions = [layer.forward_layer, layer.backward_layer] if isinstance(layer, layers.Bidirectional) else [layer]
+    for lstm in directions:
+        bias = keras.ops.convert_to_numpy(lstm.cell.bias).copy()  # [4 * units]
+        bias[lstm.cell.units : 2 * lstm.cell.units] = forget_bias
+        lstm.cell.bias.assign(bias)
 
 
 def _dense(units: int, params: ModelParams, **options) -> layers.Dense:
@@ -100,6 +86,8 @@ def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0, cudnn: bo
         if params.bidirectional:
             layer = layers.Bidirectional(layer, merge_mode="concat", name=f"bidirectional_{index}")
         outputs = layer(outputs)
+        if params.cell == "lstm":
+            set_forget_bias(layer, params.forget_bias)
         if dropout:
             outputs = layers.Dropout(dropout, name=f"dropout_{index}")(outputs)
     return outputs

@@ -19,7 +19,7 @@ import numpy as np
 from rnncompare import tracking
 from rnncompare.config import load_params
 from rnncompare.errors import PipelineError, run_stage
-from rnncompare.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+from rnncompare.idx import GIVEN_FILE_FIX, IMAGES_MAGIC, LABELS_MAGIC, read_idx
 
 log = logging.getLogger(__name__)
 SIDE = 28
@@ -50,6 +50,25 @@ def read_bits(text: str) -> np.ndarray:
     return np.array([[[float(bit)] for bit in text]], dtype=np.float32)
 
 
+def task_of(model) -> str:
+    """The task a pyfunc model was trained on: from its metadata, else from its input's shape."""
+    task = (model.metadata.metadata or {}).get("task")
+    if task:
+        return task
+    inputs = model.metadata.get_input_schema()
+    shape = tuple(inputs.inputs[0].shape) if inputs else ()
+    return "mnist" if shape[-2:] == (28, 28) else "sum"
+
+
+def require_task(model, uri: str, wanted: str, option: str) -> None:
+    task = task_of(model)
+    if task != wanted:
+        raise PipelineError(
+            f"{uri} is a {task} model, but {option} needs a {wanted} model: "
+            f"use --champion {wanted}, or --model with a {wanted} run's model."
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = parser.add_mutually_exclusive_group(required=True)
@@ -69,19 +88,21 @@ def main() -> None:
     uri = arguments.model or f"models:/{settings.model_prefix}-{arguments.champion}@champion"
     model = tracking.load_pyfunc(uri)
     if arguments.bits is not None:
+        require_task(model, uri, "sum", "--bits")
         total = float(np.asarray(model.predict(read_bits(arguments.bits))).reshape(-1)[0])
         print(f"{arguments.bits}: sum {total:.3f} (rounded {round(total)}; true {arguments.bits.count('1')})")
         return
+    require_task(model, uri, "mnist", "--image" if arguments.image else "--idx")
     if arguments.image:
         images = read_png(arguments.image)
     else:
-        images = read_idx(arguments.idx, IMAGES_MAGIC, str(arguments.idx)).astype(np.float32) / 255.0
+        images = read_idx(arguments.idx, IMAGES_MAGIC, "--idx", GIVEN_FILE_FIX).astype(np.float32) / 255.0
     probabilities = np.asarray(model.predict(images))
     digits = probabilities.argmax(axis=1)
     for index in range(min(len(digits), arguments.show)):
         print(f"image {index}: {digits[index]} (p={probabilities[index, digits[index]]:.3f})")
     if arguments.labels:
-        labels = read_idx(arguments.labels, LABELS_MAGIC, str(arguments.labels))
+        labels = read_idx(arguments.labels, LABELS_MAGIC, "--labels", GIVEN_FILE_FIX)
         if len(labels) != len(digits):
             raise PipelineError(f"{arguments.labels} holds {len(labels)} labels for {len(digits)} images.")
         print(f"accuracy {np.mean(digits == labels):.4f} on {len(labels)} images ({uri})")

@@ -7,6 +7,7 @@ the `dvc repro` that made it, so the UI shows one pipeline execution as one grou
 import contextlib
 import json
 import os
+import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,9 @@ LOCAL_STORE = "mlflow.db"
 LOCAL_ARTIFACTS = "mlartifacts"
 MODEL_NAME = "model"  # the logged model's name inside each run
 HEALTH_TIMEOUT_SECONDS = 5
+PACKAGE = Path(__file__).resolve().parent  # carried inside every logged model
+CODE_FOLDER = "code"
+DIFF_ARTIFACT = "changes.diff"  # a dirty tree's `git diff HEAD`, the run's reproduce tag applies it
 
 
 def tracking_uri(settings: MlflowParams) -> str:
@@ -94,14 +98,11 @@ def _parent_run(experiment: str, execution: str) -> str:
     found = client.search_runs([experiment], filter_string=query, max_results=1)
     if found:
         return found[0].info.run_id
-    tags = {"pipeline.execution": execution, "pipeline.parent": "true", **lineage.git_state()}
-    run = client.create_run(experiment, run_name=f"dvc repro {execution}", tags=tags)
+    tags = {"pipeline.execution": execution, "pipeline.parent": "true", **lineage.git_state(), **lineage.experiment()}
+    name = f"dvc exp {execution.removeprefix('exp-')}" if lineage.experiment() else f"dvc repro {execution}"
+    run = client.create_run(experiment, run_name=name, tags=tags)
     client.set_terminated(run.info.run_id, "FINISHED")
     return run.info.run_id
-
-
-def reproduce_commands(commit: str, stages: list[str]) -> str:
-    return f"git checkout {commit} && dvc repro {' '.join(stages)}"
 
 
 @contextlib.contextmanager
@@ -113,10 +114,11 @@ def training_run(
     execution = lineage.execution_id()
     parent = _parent_run(experiment, execution)
     git = lineage.git_state()
-    reproduce = reproduce_commands(git["git.commit"], stages)
+    reproduce = lineage.reproduce_command(git, stages, DIFF_ARTIFACT)
     all_tags = {
         **tags,
         **git,
+        **lineage.experiment(),
         **lineage.versions(),
         "task": task,
         "dvc.stage": stages[0],
@@ -127,6 +129,8 @@ def training_run(
     description = f"`{name}` on `{task}`. Reproduce:\n\n```\n{reproduce}\n```"
     with mlflow.start_run(experiment_id=experiment, run_name=name, tags=all_tags, description=description) as run:
         mlflow.log_params(params)
+        if git.get("git.dirty") == "true" and not lineage.experiment():
+            mlflow.log_text(lineage.working_tree_diff(), DIFF_ARTIFACT)
         yield run
     MlflowClient().set_terminated(parent, "FINISHED")  # an execution ends with its last run
 
@@ -146,16 +150,29 @@ class EpochMetrics(keras.callbacks.Callback):
 
 
 class KerasFlavor:
-    """`mlflow.keras`, except that the model folder exists before the input example is written into
-    it: MLflow 3.17's keras `save_model` writes the example first (FileNotFoundError).
-    tests/test_tracking.py checks that the upstream bug is still there."""
+    """`mlflow.keras`, plus our package as the pyfunc flavor's code, so that every variant loads
+    where our code is not installed (`mlflow models serve`, a notebook): its pyfunc loader is
+    rnncompare.serving, which registers our cells first. Also creates the model folder before the
+    input example is written into it: MLflow 3.17's keras `save_model` writes the example first
+    (FileNotFoundError; tests/test_tracking.py checks that the upstream bug is still there)."""
 
     __name__ = "mlflow.keras"
 
     @staticmethod
-    def save_model(path, **options):
+    def save_model(path, mlflow_model=None, **options):
         os.makedirs(path, exist_ok=True)
-        mlflow.keras.save_model(path=path, **options)
+        mlflow_model = mlflow_model or mlflow.models.Model()
+        mlflow.keras.save_model(path=path, mlflow_model=mlflow_model, **options)
+        shutil.copytree(PACKAGE, Path(path) / CODE_FOLDER / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__"))
+        flavor = mlflow_model.flavors[mlflow.pyfunc.FLAVOR_NAME]
+        mlflow.pyfunc.add_to_model(
+            mlflow_model,
+            loader_module="rnncompare.serving",
+            code=CODE_FOLDER,
+            conda_env=flavor.get("env", {}).get("conda"),
+            python_env=flavor.get("env", {}).get("virtualenv"),
+        )
+        mlflow_model.save(os.path.join(path, mlflow.models.model.MLMODEL_FILE_NAME))
 
 
 def _spec(shape) -> TensorSpec:
@@ -163,7 +180,9 @@ def _spec(shape) -> TensorSpec:
 
 
 def pip_requirements() -> list[str]:
-    requirements = [f"keras=={keras.__version__}", f"numpy=={np.__version__}"]
+    import wrapt
+
+    requirements = [f"keras=={keras.__version__}", f"numpy=={np.__version__}", f"wrapt=={wrapt.__version__}"]
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -171,8 +190,9 @@ def pip_requirements() -> list[str]:
     return requirements
 
 
-def log_model(model: keras.Model, example: np.ndarray) -> str:
-    """Log with the Keras flavor, a signature (any batch; for sums any length) and an input example."""
+def log_model(model: keras.Model, example: np.ndarray, task: str) -> str:
+    """Log with the Keras flavor, a signature (any batch; for sums any length), an input example, and
+    the task in the model's metadata (predict refuses a model of the other task)."""
     signature = ModelSignature(inputs=Schema([_spec(model.input_shape)]), outputs=Schema([_spec(model.output_shape)]))
     info = mlflow.models.Model.log(
         artifact_path=None,
@@ -182,6 +202,7 @@ def log_model(model: keras.Model, example: np.ndarray) -> str:
         signature=signature,
         input_example=example,
         pip_requirements=pip_requirements(),
+        metadata={"task": task},
     )
     return info.model_uri
 
@@ -228,12 +249,7 @@ def record_evaluation(
 
 
 def load_pyfunc(uri: str):
-    """An MLflow model by URI, or an error naming the URI, the store and how to find valid ones.
-
-    The layer-normalised LSTM cell is ours: Keras finds it only once rnncompare.lnlstm has been
-    imported (it registers itself), so any process loading such a model must import it first."""
-    import rnncompare.lnlstm  # noqa: F401
-
+    """An MLflow model by URI, or an error naming the URI, the store and how to find valid ones."""
     try:
         return mlflow.pyfunc.load_model(uri)
     except MlflowException as error:

@@ -146,14 +146,14 @@ def main() -> None:
                 f"![{task} validation curves]({task}-validation.png)",
                 f"![{task} test metrics]({task}-test.png)",
             ]
-        presets = [name for name in params.presets if Path(f"metrics/preset-{name}.json").is_file()]
+        presets = [name for name in params.presets if Path(f"metrics/presets/{name}.json").is_file()]
         page += ["", "## The seed tutorials' recipes next to the modern defaults", ""]
         if not presets:
             page.append("Not run yet: `make presets` trains them (presets/dvc.yaml).")
         for name in presets:
             partner = PRESET_PARTNERS.get(name)
             task = params.presets[name].task
-            rows = {f"preset-{name}": read_json(Path(f"metrics/preset-{name}.json"))}
+            rows = {f"preset-{name}": read_json(Path(f"metrics/presets/{name}.json"))}
             summaries = {f"preset-{name}": read_json(Path(f"models/preset-{name}.json"))}
             if partner:
                 rows[partner] = read_json(Path(f"metrics/{partner}.json"))

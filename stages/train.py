@@ -85,7 +85,7 @@ def record_in_mlflow(task: str, data_dir: Path, outputs: TrainOutputs):
                 "best_epoch": summary["best_epoch"],
             }
         )
-        model_uri = tracking.log_model(model, data.tests["test"][0][:2])
+        model_uri = tracking.log_model(model, data.tests["test"][0][:2], task)
         mlflow.log_artifact(str(outputs.history_png), "plots")
         run = mlflow.active_run().info
         return {"mlflow_experiment_id": run.experiment_id, "mlflow_run_id": run.run_id, "mlflow_model_uri": model_uri}

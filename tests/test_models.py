@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
+from rnncompare.cells.lnlstm import LayerNormLSTMCell
 from rnncompare.config import ModelParams
-from rnncompare.lnlstm import LayerNormLSTMCell
 from rnncompare.models import build_model
 from rnncompare.training import compile_model
 from tests.conftest import TINY_TRAINING, VARIANTS
