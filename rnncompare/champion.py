@@ -22,7 +22,7 @@ class Standing:
     digest: str | None
 
 
-def test_data_digest(data_dir: Path) -> str:
+def digest_of_test_data(data_dir: Path) -> str:
     """SHA-256 over the task's test files (`test*.npz`, by name): equal digests, equal test data."""
     digest = hashlib.sha256()
     for path in sorted(Path(data_dir).glob("test*.npz")):

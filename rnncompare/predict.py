@@ -83,26 +83,31 @@ def main() -> None:
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     arguments = parser.parse_args()
 
+    # The inputs are read first: a bad file fails in a second, before the model loads.
+    if arguments.bits is not None:
+        task, option, inputs = "sum", "--bits", read_bits(arguments.bits)
+    elif arguments.image:
+        task, option, inputs = "mnist", "--image", read_png(arguments.image)
+    else:
+        task, option = "mnist", "--idx"
+        inputs = read_idx(arguments.idx, IMAGES_MAGIC, "--idx", GIVEN_FILE_FIX).astype(np.float32) / 255.0
+    labels = read_idx(arguments.labels, LABELS_MAGIC, "--labels", GIVEN_FILE_FIX) if arguments.labels else None
+
     settings = load_params(arguments.params).mlflow
     tracking.connect(settings)
     uri = arguments.model or f"models:/{settings.model_prefix}-{arguments.champion}@champion"
     model = tracking.load_pyfunc(uri)
-    if arguments.bits is not None:
-        require_task(model, uri, "sum", "--bits")
-        total = float(np.asarray(model.predict(read_bits(arguments.bits))).reshape(-1)[0])
+    require_task(model, uri, task, option)
+    if task == "sum":
+        total = float(np.asarray(model.predict(inputs)).reshape(-1)[0])
         print(f"{arguments.bits}: sum {total:.3f} (rounded {round(total)}; true {arguments.bits.count('1')})")
         return
-    require_task(model, uri, "mnist", "--image" if arguments.image else "--idx")
-    if arguments.image:
-        images = read_png(arguments.image)
-    else:
-        images = read_idx(arguments.idx, IMAGES_MAGIC, "--idx", GIVEN_FILE_FIX).astype(np.float32) / 255.0
+    images = inputs
     probabilities = np.asarray(model.predict(images))
     digits = probabilities.argmax(axis=1)
     for index in range(min(len(digits), arguments.show)):
         print(f"image {index}: {digits[index]} (p={probabilities[index, digits[index]]:.3f})")
-    if arguments.labels:
-        labels = read_idx(arguments.labels, LABELS_MAGIC, "--labels", GIVEN_FILE_FIX)
+    if labels is not None:
         if len(labels) != len(digits):
             raise PipelineError(f"{arguments.labels} holds {len(labels)} labels for {len(digits)} images.")
         print(f"accuracy {np.mean(digits == labels):.4f} on {len(labels)} images ({uri})")

@@ -96,7 +96,7 @@ def register(task: str, variants: list[str], data_dir: Path, metrics_dir: Path, 
     best = (max if choice.direction == "max" else min)(scores, key=scores.__getitem__)
     summary = json.loads((models_dir / f"{task}-{best}.json").read_text())
     name = f"{settings.model_prefix}-{task}"
-    digest = champion.test_data_digest(data_dir)
+    digest = champion.digest_of_test_data(data_dir)
     client = MlflowClient()
     try:
         client.get_registered_model(name)

@@ -51,3 +51,64 @@ def test_profile_with_invalid_value_is_refused_and_params_unchanged(params_copy,
 def test_missing_profile_lists_the_available_ones(params_copy):
     with pytest.raises(PipelineError, match="available profiles: ci, mnist-mini"):
         apply_profile(REPO_ROOT / "profiles" / "nope.yaml", params_copy)
+
+
+def test_a_profile_changes_only_the_values_it_sets_and_names_itself_above_each(params_copy):
+    before = params_copy.read_text().splitlines(keepends=True)
+    apply_profile(REPO_ROOT / "profiles" / "mnist-mini.yaml", params_copy)
+    after = params_copy.read_text().splitlines(keepends=True)
+    removed = [line for line in before if line not in after]
+    added = [line for line in after if line not in before]
+    assert [line.strip() for line in removed] == [
+        "sources:",
+        "- https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "- https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "allow_non_canonical: false  # true accepts a mirror's own SHA256SUMS (e.g. the mnist-mini subset)",
+    ]
+    assert [line.rstrip("\n") for line in added] == [
+        "  # profile mnist-mini sets this; params.yaml's default: ['https://storage.googleapis.com/cvdf-datasets/"
+        "mnist/', 'https://ossci-datasets.s3.amazonaws.com/mnist/']",
+        "  sources: [../shared/data/mnist-mini]",
+        "  # profile mnist-mini sets this; params.yaml's default: false",
+        "  allow_non_canonical: true",
+    ]
+    assert "".join(line for line in after if line not in added) == "".join(
+        kept for kept in before if kept not in removed
+    )
+
+
+def test_a_changed_value_loses_the_comment_that_described_the_old_one(params_copy):
+    apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
+    text = params_copy.read_text()
+    assert "long and cosine-decayed" not in text and "improving (LSTM 97.09%" not in text
+    assert "    # profile ci sets this; params.yaml's default: 60\n    epochs: 4\n" in text
+    assert "    reduce_lr_patience: 3\n" in text and "null" in text  # nulls it did not set stay null
+
+
+def test_applying_a_profile_twice_changes_nothing_and_profiles_do_not_stack(params_copy):
+    apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
+    once = params_copy.read_text()
+    apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
+    assert params_copy.read_text() == once
+    apply_profile(REPO_ROOT / "profiles" / "mnist-mini.yaml", params_copy)
+    params, defaults = load_params(params_copy), load_params(REPO_ROOT / "params.yaml")
+    assert params.train == defaults.train and params.models == defaults.models and params.sum == defaults.sum
+    assert params.mnist.sources == ("../shared/data/mnist-mini",)
+
+
+def test_check_says_when_params_yaml_still_holds_a_profile(params_copy, caplog):
+    from rnncompare.profiles import check
+
+    check(params_copy)
+    assert "profile" not in caplog.text
+    apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
+    check(params_copy)
+    assert "holds 28 value(s) set by profile ci" in caplog.text and "git checkout" in caplog.text
+
+
+def test_check_refuses_a_top_level_typo(params_copy):
+    from rnncompare.profiles import check
+
+    params_copy.write_text(params_copy.read_text().replace("\ntrain:\n", "\ntrian:\n"))
+    with pytest.raises(PipelineError, match="unknown key 'trian'"):
+        check(params_copy)

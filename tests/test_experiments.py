@@ -1,0 +1,315 @@
+"""Off the scripted path, for real: one tiny `make repro` in a temporary git clone, then what a user
+does next. Models load anywhere (a fresh process outside the repository, `predict`, `mlflow models
+serve`), DVC experiments and the queue keep their metrics and reuse unchanged stages through the
+run-cache, the champion alias only moves forward, and a failure costs no good result.
+
+The tests share one pipeline and run in file order: the later ones change its workspace.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+
+from rnncompare.lineage import file_md5
+from tests.conftest import REPO_ROOT, run_module
+from tests.test_tracking import free_port
+
+pytestmark = pytest.mark.slow
+VENV_BIN = Path(sys.executable).parent
+LOCAL_STATE = {".venv", ".git", "data", "models", "metrics", "plots", "reports", "mlflow.db", "mlartifacts"}
+TASKS = ("sum", "mnist")
+VARIANTS = ("rnn", "lstm", "gru", "lnlstm", "bilstm")
+GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+
+
+def tiny_profile(mnist_mini: Path) -> str:
+    """Every variant at its smallest, one or two epochs: the whole pipeline in a few minutes."""
+    models = "\n".join(f"  {variant}: {{units: 8, layers: 1}}" for variant in VARIANTS)
+    return (
+        textwrap.dedent(f"""\
+        sum: {{train_size: 256, validation_size: 64, test_size: 64}}
+        mnist: {{sources: [{mnist_mini}], allow_non_canonical: true}}
+        train:
+          sum: {{epochs: 2, patience: 2, cosine_decay: false}}
+          mnist: {{epochs: 1, patience: 2, cosine_decay: false, train_size: 256, dropout: 0.0,
+                  augment_shift: 0.0, augment_rotation: 0.0}}
+        check: {{baseline: baselines/ci.yaml}}
+        models:
+        """)
+        + models
+        + "\n"
+    )
+
+
+def environment() -> dict:
+    """As a user's shell after `make`: this environment's tools first, the repository's own store."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("MLFLOW_", "DVC_", "PYTHONPATH"))}
+    return {**env, "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"}
+
+
+def run(*command: str, cwd: Path, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environment())
+    if check:
+        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return result
+
+
+def make(*arguments: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    return run("make", "-o", ".venv/installed", *arguments, cwd=cwd, check=check)
+
+
+def mlflow_runs(clone: Path, task: str):
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{clone / 'mlflow.db'}")
+    return mlflow.search_runs(experiment_names=[f"rnncompare-{task}"], filter_string="tags.variant != ''")
+
+
+def trained_stages(output: str) -> list[str]:
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage 'train@")]
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory, mnist_mini) -> Path:
+    """A git clone of the working tree after `make repro PROFILE=tiny`, nothing committed since."""
+    clone = tmp_path_factory.mktemp("experiments") / "repo"
+    shutil.copytree(REPO_ROOT, clone, ignore=lambda folder, names: [n for n in names if n in LOCAL_STATE])
+    (clone / ".venv").symlink_to(VENV_BIN.parent)
+    (clone / "profiles" / "tiny.yaml").write_text(tiny_profile(mnist_mini))
+    run("git", "init", "-q", cwd=clone)
+    run(*GIT, "add", "-A", cwd=clone)
+    run(*GIT, "commit", "-q", "-m", "clone", cwd=clone)
+    make("repro", "PROFILE=tiny", cwd=clone)
+    return clone
+
+
+def test_make_repro_changes_only_params_the_lock_and_the_metrics(clone):
+    changed = run("git", "status", "--porcelain", "--untracked-files=all", cwd=clone).stdout.splitlines()
+    paths = sorted(line[3:] for line in changed)
+    assert paths == ["dvc.lock", "params.yaml", *sorted(f"metrics/{t}-{v}.json" for t in TASKS for v in VARIANTS)]
+    run(*GIT, "add", "-A", cwd=clone)
+    run(*GIT, "commit", "-q", "-m", "tiny pipeline", cwd=clone)
+
+
+def test_dvc_metrics_show_is_clean(clone):
+    result = run("dvc", "metrics", "show", cwd=clone)
+    assert "failed" not in (result.stdout + result.stderr).lower()
+    assert "metrics/mnist-lnlstm.json" in result.stdout and "preset" not in result.stdout
+
+
+def model_uris(clone: Path) -> dict[str, str]:
+    uris = {}
+    for task in TASKS:
+        for variant in VARIANTS:
+            summary = json.loads((clone / "models" / f"{task}-{variant}.json").read_text())
+            uris[f"{task}-{variant}"] = summary["mlflow_model_uri"]  # models:/<logged model id>
+            uris[f"{task}-{variant} run"] = f"runs:/{summary['mlflow_run_id']}/model"
+        champion = json.loads((clone / "models" / f"champion-{task}.json").read_text())
+        uris[f"{task} champion"] = champion["uri"]
+        uris[f"{task} champion version"] = f"models:/{champion['registered_model']}/{champion['version']}"
+    return uris
+
+
+FRESH_PROCESS = """
+import json, sys
+import mlflow, numpy as np
+inputs = {"sum": np.ones((2, 7, 1), np.float32), "mnist": np.zeros((2, 28, 28), np.float32)}
+for name, uri in json.loads(sys.argv[1]).items():
+    model = mlflow.pyfunc.load_model(uri)
+    task = name.split("-")[0].split(" ")[0]
+    print(name, np.asarray(model.predict(inputs[task])).shape)
+print("rnncompare from", sys.modules["rnncompare"].__file__)
+"""
+
+
+def test_every_model_loads_in_a_fresh_process_outside_the_repository(clone, tmp_path):
+    uris = model_uris(clone)
+    env = {**environment(), "MLFLOW_TRACKING_URI": f"sqlite:///{clone / 'mlflow.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, json.dumps(uris)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    for name in uris:
+        shape = "(2, 1)" if name.startswith("sum") else "(2, 10)"
+        assert f"{name} {shape}" in result.stdout
+    # our code came with the model, not from the repository
+    assert "/artifacts/code/rnncompare/__init__.py" in result.stdout.splitlines()[-1]
+
+
+def test_mlflow_keras_loads_every_variant_after_import_rnncompare(clone, tmp_path):
+    script = (
+        "import json, sys, rnncompare, mlflow\n"
+        "for uri in json.loads(sys.argv[1]): print(type(mlflow.keras.load_model(uri)).__name__)\n"
+    )
+    uris = [uri for name, uri in model_uris(clone).items() if name.startswith("mnist-") and name.endswith(" run")]
+    env = {**environment(), "MLFLOW_TRACKING_URI": f"sqlite:///{clone / 'mlflow.db'}", "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(uris)], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.stdout.split() == ["Functional"] * len(VARIANTS)
+
+
+def test_predict_with_both_champions_and_with_a_custom_cell_run(clone, mnist_mini):
+    bits = run_module("rnncompare.predict", "--champion", "sum", "--bits", "0110100111", cwd=clone)
+    assert bits.returncode == 0, bits.stderr[-3000:]
+    assert bits.stdout.startswith("0110100111: sum ") and "true 5" in bits.stdout
+    images = str(mnist_mini / "t10k-images-idx3-ubyte.gz")
+    digits = run_module("rnncompare.predict", "--champion", "mnist", "--idx", images, "--show", "2", cwd=clone)
+    assert digits.returncode == 0, digits.stderr[-3000:]
+    assert digits.stdout.startswith("image 0: ")
+    lnlstm = json.loads((clone / "models" / "mnist-lnlstm.json").read_text())["mlflow_run_id"]
+    run_uri = run_module("rnncompare.predict", "--model", f"runs:/{lnlstm}/model", "--idx", images, cwd=clone)
+    assert run_uri.returncode == 0, run_uri.stderr[-3000:]
+
+
+def test_predict_refuses_a_model_of_the_other_task_in_one_line(clone):
+    result = run_module("rnncompare.predict", "--champion", "mnist", "--bits", "0110", cwd=clone)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "models:/rnncompare-mnist@champion is a mnist model, but --bits needs a sum model" in result.stderr
+
+
+def test_predict_names_a_bad_idx_file_and_what_to_give(clone, tmp_path):
+    bad = tmp_path / "digits.gz"
+    bad.write_bytes(b"not gzip at all")
+    result = run_module("rnncompare.predict", "--champion", "mnist", "--idx", str(bad), cwd=clone)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "digits.gz from --idx is not a readable gzip file" in result.stderr and "mirror" not in result.stderr
+
+
+def serve_and_ask(clone: Path, uri: str, inputs: np.ndarray) -> list:
+    port = free_port()
+    env = {**environment(), "MLFLOW_TRACKING_URI": f"sqlite:///{clone / 'mlflow.db'}"}
+    command = [str(VENV_BIN / "mlflow"), "models", "serve", "-m", uri, "--env-manager", "local",
+               "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
+    server = subprocess.Popen(
+        command, cwd=clone, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            assert server.poll() is None, server.stderr.read()[-3000:]
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/ping", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(1)
+        response = requests.post(f"http://127.0.0.1:{port}/invocations", json={"inputs": inputs.tolist()}, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()["predictions"]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+
+
+def test_mlflow_models_serve_answers_a_request_for_each_champion(clone):
+    sums = serve_and_ask(clone, "models:/rnncompare-sum@champion", np.ones((1, 10, 1), np.float32))
+    assert np.asarray(sums).shape == (1, 1)
+    digits = serve_and_ask(clone, "models:/rnncompare-mnist@champion", np.zeros((3, 28, 28), np.float32))
+    assert np.asarray(digits).shape == (3, 10) and np.allclose(np.sum(digits, axis=1), 1.0, atol=1e-4)
+
+
+def test_queued_sum_only_experiments_train_no_mnist_model_and_keep_their_metrics(clone):
+    mnist_before, sum_before = len(mlflow_runs(clone, "mnist")), len(mlflow_runs(clone, "sum"))
+    for epochs in (3, 1):
+        run("dvc", "exp", "run", "--queue", "-S", f"train.sum.epochs={epochs}", "-n", f"sum-epochs-{epochs}", cwd=clone)
+    run("dvc", "queue", "start", "-j", "2", cwd=clone)
+    deadline = time.monotonic() + 900
+    while "Running" in (status := run("dvc", "queue", "status", cwd=clone).stdout) or "Queued" in status:
+        assert time.monotonic() < deadline, status
+        time.sleep(5)
+    assert status.count("Success") == 2, status
+
+    assert len(mlflow_runs(clone, "mnist")) == mnist_before  # no MNIST model trained
+    runs = mlflow_runs(clone, "sum")
+    assert len(runs) == sum_before + 2 * len(VARIANTS) and set(runs["status"]) == {"FINISHED"}
+    assert set(runs["tags.dvc.experiment"].dropna()) == {"sum-epochs-3", "sum-epochs-1"}
+    reproduce = runs.loc[runs["tags.dvc.experiment"] == "sum-epochs-1", "tags.reproduce"]
+    assert all(command.startswith("dvc exp apply sum-epochs-1 && dvc repro train@sum-") for command in reproduce)
+
+    shown = json.loads(run("dvc", "exp", "show", "--json", cwd=clone).stdout)
+    experiments = {
+        rev["name"]: rev for baseline in shown for found in baseline.get("experiments") or [] for rev in found["revs"]
+    }
+    for name in ("sum-epochs-3", "sum-epochs-1"):
+        metrics = experiments[name]["data"]["metrics"]
+        assert metrics["metrics/sum-gru.json"]["data"]["test"]["mae"] >= 0
+        assert metrics["metrics/mnist-lnlstm.json"]["data"]["test"]["accuracy"] >= 0
+    plots = run("dvc", "plots", "diff", "sum-epochs-3", "sum-epochs-1", "--json", cwd=clone)
+    assert "plots/history/sum-gru.csv" in plots.stdout and "failed" not in plots.stderr
+    assert not json.loads(plots.stdout).get("errors")
+
+    check_the_champion_only_moves_forward(clone)
+
+
+def check_the_champion_only_moves_forward(clone):
+    """The alias names the best version on the same test data, and the experiments' descriptions agree."""
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{clone / 'mlflow.db'}")
+    versions = client.search_model_versions("name = 'rnncompare-sum'")
+    best = min(versions, key=lambda version: float(version.tags["test.mae"]))
+    assert client.get_model_version_by_alias("rnncompare-sum", "champion").version == best.version
+    worse = [v for v in versions if v.tags.get("dvc.experiment") == "sum-epochs-1"]
+    assert worse and float(worse[0].tags["test.mae"]) > float(best.tags["test.mae"])
+    assert "does not beat" in worse[0].tags["champion.decision"]
+    run("dvc", "exp", "apply", "sum-epochs-1", cwd=clone)
+    described = json.loads((clone / "models" / "champion-sum.json").read_text())
+    assert described["this_run"]["promoted"] is False and described["this_run"]["version"] == int(worse[0].version)
+    run("git", "checkout", "--", ".", cwd=clone)
+    run("dvc", "checkout", "--force", cwd=clone)
+
+
+def test_the_run_cache_restores_a_reverted_change_without_training(clone):
+    before = {path.name: file_md5(path) for path in (clone / "models").glob("sum-*.keras")}
+    runs_before = len(mlflow_runs(clone, "sum"))
+    params = clone / "params.yaml"
+    text = params.read_text()
+    params.write_text(text.replace("    epochs: 2\n", "    epochs: 3\n", 1))
+    changed = make("repro", cwd=clone).stdout  # the queue trained exactly these params: restored
+    assert trained_stages(changed) == [] and "Stage 'train@sum-gru' is cached - skipping run" in changed
+    params.write_text(text)
+    back = make("repro", cwd=clone).stdout
+    assert trained_stages(back) == [] and "Stage 'train@sum-gru' is cached - skipping run" in back
+    assert {path.name: file_md5(path) for path in (clone / "models").glob("sum-*.keras")} == before
+    assert len(mlflow_runs(clone, "sum")) == runs_before
+
+
+def test_a_typo_in_params_stops_make_repro_before_any_stage_removes_an_output(clone):
+    models = {path.name: file_md5(path) for path in (clone / "models").glob("*.keras")}
+    params = clone / "params.yaml"
+    text = params.read_text()
+    params.write_text(text.replace("\ntrain:\n", "\ntrian:\n"))
+    result = make("repro", cwd=clone, check=False)
+    params.write_text(text)
+    assert result.returncode != 0 and "unknown key 'trian'" in result.stderr
+    assert "Running stage" not in result.stdout
+    assert {path.name: file_md5(path) for path in (clone / "models").glob("*.keras")} == models
+
+
+def test_a_failed_stage_gets_its_last_good_outputs_back_and_a_fix_retrains_nothing(clone):
+    model = clone / "models" / "sum-rnn.keras"
+    good = file_md5(model)
+    params = clone / "params.yaml"
+    text = params.read_text()
+    failing = text.replace("    learning_rate: 0.003\n", "    learning_rate: 1.0e+30\n", 1)  # train.sum: NaN loss
+    assert failing != text
+    params.write_text(failing)
+    result = make("repro", cwd=clone, check=False)
+    assert result.returncode != 0 and "loss became NaN" in result.stderr
+    assert "restoring the last good outputs" in result.stderr
+    assert file_md5(model) == good  # back from the cache: DVC removed it before running the stage
+    params.write_text(text)
+    fixed = make("repro", cwd=clone).stdout
+    assert trained_stages(fixed) == [] and file_md5(model) == good
