@@ -114,7 +114,7 @@ def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
             model.fit(images, labels, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[logger])
             training_seconds = time.perf_counter() - started - sum(spent)
             started = time.perf_counter()
-            tracking.log_model(model, images[:2])
+            tracking.log_model(model, images[:2], "mnist")
             model_seconds = time.perf_counter() - started
     return {
         "epochs": epochs,

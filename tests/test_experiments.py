@@ -26,7 +26,8 @@ from tests.test_tracking import free_port
 
 pytestmark = pytest.mark.slow
 VENV_BIN = Path(sys.executable).parent
-LOCAL_STATE = {".venv", ".git", "data", "models", "metrics", "plots", "reports", "mlflow.db", "mlartifacts"}
+LOCAL_STATE = {".venv", ".git", "data", "models", "plots", "reports", "mlflow.db", "mlartifacts", "cache", "tmp"}
+LOCAL_STATE |= {".pytest_cache", ".ruff_cache", "dvc_plots"}
 TASKS = ("sum", "mnist")
 VARIANTS = ("rnn", "lstm", "gru", "lnlstm", "bilstm")
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
@@ -96,7 +97,8 @@ def clone(tmp_path_factory, mnist_mini) -> Path:
 def test_make_repro_changes_only_params_the_lock_and_the_metrics(clone):
     changed = run("git", "status", "--porcelain", "--untracked-files=all", cwd=clone).stdout.splitlines()
     paths = sorted(line[3:] for line in changed)
-    assert paths == ["dvc.lock", "params.yaml", *sorted(f"metrics/{t}-{v}.json" for t in TASKS for v in VARIANTS)]
+    metrics = [f"metrics/{task}-{variant}.json" for task in TASKS for variant in VARIANTS]
+    assert paths == sorted(["dvc.lock", "params.yaml", *metrics])
     run(*GIT, "add", "-A", cwd=clone)
     run(*GIT, "commit", "-q", "-m", "tiny pipeline", cwd=clone)
 
@@ -313,3 +315,21 @@ def test_a_failed_stage_gets_its_last_good_outputs_back_and_a_fix_retrains_nothi
     params.write_text(text)
     fixed = make("repro", cwd=clone).stdout
     assert trained_stages(fixed) == [] and file_md5(model) == good
+
+
+def test_make_promote_moves_the_alias_by_hand_and_the_next_repro_keeps_it(clone):
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{clone / 'mlflow.db'}")
+    champion = int(client.get_model_version_by_alias("rnncompare-sum", "champion").version)
+    other = next(
+        int(v.version) for v in client.search_model_versions("name = 'rnncompare-sum'") if int(v.version) != champion
+    )
+    make("promote", "TASK=sum", f"VERSION={other}", cwd=clone)
+    assert int(client.get_model_version_by_alias("rnncompare-sum", "champion").version) == other
+    described = json.loads((clone / "models" / "champion-sum.json").read_text())
+    assert described["version"] == other and described["this_run"]["reason"] == "promoted by hand (make promote)"
+    assert f"(version {other})" in (clone / "reports" / "compare" / "index.md").read_text()
+    again = make("repro", cwd=clone).stdout
+    assert "Running stage" not in again
+    assert int(client.get_model_version_by_alias("rnncompare-sum", "champion").version) == other

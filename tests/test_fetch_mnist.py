@@ -99,6 +99,24 @@ def test_truncated_gzip_declared_by_the_mirror_is_refused(tmp_path, mirror_copy)
         fetch_mnist(mini_params(mirror_copy), tmp_path / "mnist")
 
 
+def test_offline_failure_points_to_the_offline_profiles(tmp_path):
+    with pytest.raises(PipelineError) as raised:
+        fetch_mnist(mini_params("http://127.0.0.1:9/"), tmp_path / "mnist")
+    assert "No internet on this machine?" in str(raised.value) and "make repro PROFILE=ci" in str(raised.value)
+
+
+def test_a_relative_directory_source_is_relative_to_the_repository_also_from_an_experiment_copy(
+    tmp_path, mnist_mini, monkeypatch
+):
+    root = tmp_path / "repo"
+    copy = root / ".dvc" / "tmp" / "exps" / "tmpabc123"
+    copy.mkdir(parents=True)
+    (root / "mirror").symlink_to(mnist_mini)
+    monkeypatch.chdir(copy)  # where `dvc exp run --queue` runs a stage
+    info = fetch_mnist(mini_params("mirror"), tmp_path / "mnist")
+    assert info["test"]["count"] == 10000
+
+
 def test_image_label_count_mismatch_is_refused(tmp_path, mirror_copy):
     labels = mirror_copy / "train-labels-idx1-ubyte.gz"
     raw = gzip.decompress(labels.read_bytes())

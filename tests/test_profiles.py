@@ -112,3 +112,25 @@ def test_check_refuses_a_top_level_typo(params_copy):
     params_copy.write_text(params_copy.read_text().replace("\ntrain:\n", "\ntrian:\n"))
     with pytest.raises(PipelineError, match="unknown key 'trian'"):
         check(params_copy)
+
+
+def test_the_committed_dvc_lock_is_that_of_the_mnist_mini_profile(params_copy):
+    """dvc.lock is committed from a full `make repro PROFILE=mnist-mini`: every stage, those params."""
+    import yaml
+
+    apply_profile(REPO_ROOT / "profiles" / "mnist-mini.yaml", params_copy)
+    expected = yaml.safe_load(params_copy.read_text())
+    lock = yaml.safe_load((REPO_ROOT / "dvc.lock").read_text())["stages"]
+    pipeline = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    tasks, variants = pipeline["train"]["matrix"]["task"], pipeline["train"]["matrix"]["variant"]
+    assert set(lock) == {
+        "generate_sum", "fetch_mnist", "report",
+        *(f"{stage}@{task}-{variant}" for stage in ("train", "evaluate") for task in tasks for variant in variants),
+        *(f"register@{task}" for task in tasks),
+    }  # fmt: skip
+    for stage, entry in lock.items():
+        for key, value in entry.get("params", {}).get("params.yaml", {}).items():
+            found = expected
+            for part in key.split("."):
+                found = found[part]
+            assert found == value, f"dvc.lock {stage}: {key} = {value!r}, params.yaml with mnist-mini: {found!r}"

@@ -123,12 +123,15 @@ def test_the_run_has_per_epoch_curves_and_the_final_test_metrics(logged_run, mlf
     assert logged_run["run"]["info"]["status"] == "FINISHED"
 
 
-def test_the_run_records_lineage_versions_device_and_how_to_reproduce(logged_run):
+def test_the_run_records_lineage_versions_device_and_how_to_reproduce(logged_run, mlflow_server):
     tags = {item["key"]: item["value"] for item in logged_run["run"]["data"]["tags"]}
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True).stdout
     assert tags["git.commit"] == commit.strip() and tags["git.dirty"] in ("true", "false")
     assert tags["dvc.stage"] == "train@mnist-gru"
-    assert tags["reproduce"] == f"git checkout {commit.strip()} && dvc repro train@mnist-gru evaluate@mnist-gru"
+    apply = "git apply changes.diff && " if tags["git.dirty"] == "true" else ""
+    assert tags["reproduce"] == f"git checkout {commit.strip()} && {apply}dvc repro train@mnist-gru evaluate@mnist-gru"
+    files = api(mlflow_server, "artifacts/list", run_id=logged_run["summary"]["mlflow_run_id"])["files"]
+    assert ("changes.diff" in {item["path"] for item in files}) == bool(apply)
     assert {"versions.python", "versions.tensorflow", "versions.keras", "versions.dvc", "versions.mlflow"} <= set(tags)
     assert tags["device"] == "cpu" and tags["backend"] == "tensorflow"
     assert tags["mlflow.parentRunId"] and tags["pipeline.execution"]
@@ -165,7 +168,8 @@ def test_the_champion_is_registered_and_loads_by_alias(logged_run, mlflow_server
     folder = logged_run["folder"]
     result = run_module(
         "stages.register", "--task", "mnist", "--variants", "gru", "--params", str(folder / "params.yaml"),
-        "--out", "models/champion-mnist.json", cwd=folder, env={"MLFLOW_TRACKING_URI": mlflow_server},
+        "--data", str(tiny_data / "mnist"), "--out", "models/champion-mnist.json",
+        cwd=folder, env={"MLFLOW_TRACKING_URI": mlflow_server},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     champion = json.loads((folder / "models/champion-mnist.json").read_text())
