@@ -23,8 +23,8 @@ $(VENV)/installed: $(LOCK)
 # A failed stage's last good outputs come back from the cache: `dvc checkout` puts the workspace
 # back to what dvc.lock describes.
 PARAMS_STEP = $(if $(PROFILE),python -m rnncompare.profiles profiles/$(PROFILE).yaml params.yaml,python -m rnncompare.profiles --check params.yaml)
-REPRO_OR_RESTORE = || { status=$$?; echo "dvc repro failed: restoring the last good outputs (dvc checkout)" >&2; \
-	dvc checkout --quiet $(1) || true; exit $$status; }
+REPRO_OR_RESTORE = || { status=$$?; echo "dvc repro failed: restoring the last good outputs (dvc checkout dvc.yaml)" >&2; \
+	dvc checkout --quiet dvc.yaml || true; exit $$status; }
 
 repro: $(VENV)/installed
 	$(PARAMS_STEP)
@@ -34,7 +34,7 @@ repro: $(VENV)/installed
 # train 10,000 steps each); their metrics land in metrics/presets/.
 presets: $(VENV)/installed
 	$(PARAMS_STEP)
-	dvc repro presets/dvc.yaml $(call REPRO_OR_RESTORE,presets/dvc.yaml)
+	dvc repro presets/dvc.yaml
 	dvc metrics show metrics/presets/*.json
 
 # The regression gate: fails when a metric is worse than params.yaml's check.baseline allows;
