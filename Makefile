@@ -14,9 +14,12 @@ UI_PORT ?= 5000
 
 .PHONY: repro presets check baseline promote bench test lint lock ui
 
-$(VENV)/installed: $(LOCK)
+# The project itself is installed editable (no download: setuptools is in the lock), so that
+# `import rnncompare` works from any directory, in notebooks and scripts too.
+$(VENV)/installed: $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
 # params.yaml is validated (or the profile applied and validated) before DVC removes any output.
@@ -31,11 +34,11 @@ repro: $(VENV)/installed
 	dvc repro $(REPRO_OR_RESTORE)
 
 # The seed tutorials' recipes next to the modern defaults (presets/dvc.yaml; slow: 001 and 002
-# train 10,000 steps each); their metrics land in metrics/presets/.
+# train 10,000 steps each); everything they write lands in presets/results/<name>/.
 presets: $(VENV)/installed
 	$(PARAMS_STEP)
 	dvc repro presets/dvc.yaml
-	dvc metrics show metrics/presets/*.json
+	dvc metrics show presets/results/*/metrics.json
 
 # The regression gate: fails when a metric is worse than params.yaml's check.baseline allows;
 # the table lands in reports/check.md. PROFILE as for repro.

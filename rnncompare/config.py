@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import yaml
 
+from rnncompare import registry
 from rnncompare.errors import PipelineError
 
 CANONICAL_MNIST_MIRRORS = (
@@ -77,7 +78,6 @@ class MnistParams:
         )
 
 
-Cell = Literal["simple", "lstm", "gru", "lnlstm"]
 Task = Literal["sum", "mnist"]
 
 
@@ -85,7 +85,7 @@ Task = Literal["sum", "mnist"]
 class ModelParams:
     """One recurrent variant: its cell, size and stacking."""
 
-    cell: Cell = "lstm"
+    cell: str = "lstm"  # Keras' simple, lstm, gru, or one of ours (rnncompare/registry.py)
     units: int = 128
     layers: int = 1
     bidirectional: bool = False
@@ -96,6 +96,8 @@ class ModelParams:
     init: Literal["keras", "tf1"] = "keras"
 
     def validate(self, where: str) -> None:
+        cells = registry.cell_names()
+        _require(self.cell in cells, f"{where}.cell", self.cell, "one of " + ", ".join(map(repr, cells)))
         _require(self.units > 0, f"{where}.units", self.units, "a positive integer")
         _require(self.layers > 0, f"{where}.layers", self.layers, "a positive integer")
         _require(
@@ -219,6 +221,7 @@ class CheckParams:
     """The regression gate's reference (stages/check.py)."""
 
     baseline: str = "baselines/full.yaml"
+    allow_new: bool = False  # True: a model with no baseline passes (its row says so) instead of failing
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,7 +3,9 @@
 A baseline file holds `rules` (for each gated metric: which way is better and how far, in absolute
 terms, the current value may fall behind) and `models` (reference values per metrics file stem).
 A metric regresses when it is worse than its baseline by more than its tolerance; a model of the
-baseline with no metrics file, a missing metric or a NaN fails the gate too. Improvements pass.
+baseline with no metrics file, a missing metric or a NaN fails the gate too, and so does a model
+the baseline does not know (unless new models are allowed): every model is checked. Improvements
+pass; a change within float noise is no change.
 """
 
 import dataclasses
@@ -32,11 +34,15 @@ class Row:
     metric: str
     baseline: float
     current: float | None
-    verdict: str  # "ok", "improved", "regressed", "missing", "nan"
+    verdict: str  # "ok", "improved", "regressed", "missing", "nan", "new" (no baseline), "new-allowed"
 
     @property
     def failed(self) -> bool:
-        return self.verdict in ("regressed", "missing", "nan")
+        return self.verdict in ("regressed", "missing", "nan", "new")
+
+
+# float32 metrics written and read back differ in their last bits across runs and CPUs
+NOISE = 1e-9
 
 
 def load_baseline(path: Path) -> tuple[dict[str, Rule], dict[str, dict[str, float]]]:
@@ -83,8 +89,12 @@ def metrics_at_revision(revision: str) -> tuple[dict, dict]:
     return old, new
 
 
-def compare(rules: dict[str, Rule], baseline: dict, current: dict) -> list[Row]:
+def compare(rules: dict[str, Rule], baseline: dict, current: dict, allow_new: bool = False) -> list[Row]:
     rows = []
+    for model in sorted(set(current) - set(baseline)):
+        for metric in rules:
+            if metric in current[model]:
+                rows.append(Row(model, metric, math.nan, current[model][metric], "new-allowed" if allow_new else "new"))
     for model, reference in sorted(baseline.items()):
         for metric, rule in rules.items():
             if metric not in reference:
@@ -97,12 +107,21 @@ def compare(rules: dict[str, Rule], baseline: dict, current: dict) -> list[Row]:
                 verdict = "nan"
             else:
                 gain = (value - expected) if rule.better == "higher" else (expected - value)
-                verdict = "regressed" if gain < -rule.tolerance - 1e-12 else "improved" if gain > 0 else "ok"
+                noise = NOISE * max(1.0, abs(expected))
+                verdict = "regressed" if gain < -rule.tolerance - noise else "improved" if gain > noise else "ok"
             rows.append(Row(model, metric, expected, value, verdict))
     return rows
 
 
-MARKS = {"ok": "ok", "improved": "improved", "regressed": "**REGRESSED**", "missing": "**MISSING**", "nan": "**NaN**"}
+MARKS = {
+    "ok": "ok",
+    "improved": "improved",
+    "regressed": "**REGRESSED**",
+    "missing": "**MISSING**",
+    "nan": "**NaN**",
+    "new": "**NO BASELINE**: `make baseline`",
+    "new-allowed": "no baseline (check.allow_new)",
+}
 
 
 def markdown(rows: list[Row], rules: dict[str, Rule], title: str) -> str:
@@ -116,10 +135,14 @@ def markdown(rows: list[Row], rules: dict[str, Rule], title: str) -> str:
     ]
     for row in sorted(rows, key=lambda row: (not row.failed, row.model, row.metric)):
         current = "—" if row.current is None else f"{row.current:.4f}"
-        change = "—" if row.current is None or math.isnan(row.current) else f"{row.current - row.baseline:+.4f}"
+        baseline = "—" if math.isnan(row.baseline) else f"{row.baseline:.4f}"
+        change = "—"
+        if row.current is not None and not math.isnan(row.current) and not math.isnan(row.baseline):
+            difference = row.current - row.baseline
+            change = "0" if abs(difference) <= NOISE * max(1.0, abs(row.baseline)) else f"{difference:+.4f}"
         rule = rules[row.metric]
         lines.append(
-            f"| {row.model} | {row.metric} | {row.baseline:.4f} | {current} | {change} | "
+            f"| {row.model} | {row.metric} | {baseline} | {current} | {change} | "
             f"{rule.tolerance:g} ({rule.better} is better) | {MARKS[row.verdict]} |"
         )
     return "\n".join(lines) + "\n"

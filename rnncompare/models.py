@@ -15,12 +15,14 @@ the cuDNN kernel; Keras then marks the model not XLA-compilable. On a CPU (False
 compute the same function through XLA, which is faster there.
 """
 
+import dataclasses
+import inspect
 import math
 
 import keras
 from keras import layers
 
-from rnncompare.cells.lnlstm import LayerNormLSTMCell
+from rnncompare import registry
 from rnncompare.config import ModelParams, Task, TrainingParams
 
 MNIST_ROWS = MNIST_COLUMNS = 28
@@ -68,11 +70,16 @@ def _gru(params: ModelParams, cudnn: bool, input_features: int, **options) -> la
     return layers.GRU(params.units, use_cudnn="auto" if cudnn else False, **options)
 
 
-def _lnlstm(params: ModelParams, cudnn: bool, input_features: int, **options) -> layers.Layer:
-    return layers.RNN(LayerNormLSTMCell(params.units, forget_bias=params.forget_bias), **options)
+def _registered(params: ModelParams, cudnn: bool, input_features: int, **options) -> layers.Layer:
+    """One of our cells (rnncompare/cells), given `units` and whichever of the variant's other
+    params its constructor takes (e.g. forget_bias), in a generic keras.layers.RNN loop."""
+    cell = registry.cell_class(params.cell)
+    accepted = inspect.signature(cell.__init__).parameters
+    extra = {key: value for key, value in dataclasses.asdict(params).items() if key in accepted and key != "units"}
+    return layers.RNN(cell(params.units, **extra), **options)
 
 
-RECURRENT_LAYERS = {"simple": _simple, "lstm": _lstm, "gru": _gru, "lnlstm": _lnlstm}
+RECURRENT_LAYERS = {"simple": _simple, "lstm": _lstm, "gru": _gru}  # Keras' own; any other is registered
 
 
 def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0, cudnn: bool = False):
@@ -80,7 +87,7 @@ def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0, cudnn: bo
     outputs = inputs
     for index in range(params.layers):
         last = index == params.layers - 1
-        layer = RECURRENT_LAYERS[params.cell](
+        layer = RECURRENT_LAYERS.get(params.cell, _registered)(
             params, cudnn, outputs.shape[-1], return_sequences=not last, name=f"{params.cell}_{index}"
         )
         if params.bidirectional:

@@ -14,7 +14,9 @@ import argparse
 import logging
 from pathlib import Path
 
+import mlflow
 import numpy as np
+from mlflow.exceptions import MlflowException
 
 from rnncompare import tracking
 from rnncompare.config import load_params
@@ -48,6 +50,17 @@ def read_bits(text: str) -> np.ndarray:
     if not text or set(text) - {"0", "1"}:
         raise PipelineError(f"--bits {text!r} is not a string of 0s and 1s, e.g. --bits 0110100111.")
     return np.array([[[float(bit)] for bit in text]], dtype=np.float32)
+
+
+def load_model(uri: str):
+    """An MLflow model by URI, or an error naming the URI, the store and how to find valid ones."""
+    try:
+        return mlflow.pyfunc.load_model(uri)
+    except MlflowException as error:
+        raise PipelineError(
+            f"cannot load MLflow model {uri} from {mlflow.get_tracking_uri()}: {error.message.splitlines()[0]} "
+            "Run `make repro` to train and register models, or list them in the UI (`make ui`)."
+        ) from None
 
 
 def task_of(model) -> str:
@@ -96,7 +109,7 @@ def main() -> None:
     settings = load_params(arguments.params).mlflow
     tracking.connect(settings)
     uri = arguments.model or f"models:/{settings.model_prefix}-{arguments.champion}@champion"
-    model = tracking.load_pyfunc(uri)
+    model = load_model(uri)
     require_task(model, uri, task, option)
     if task == "sum":
         total = float(np.asarray(model.predict(inputs)).reshape(-1)[0])

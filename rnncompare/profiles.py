@@ -64,10 +64,20 @@ def value_extent(lines: list[str], key_line: int, key_column: int) -> int:
     return end
 
 
+def expand_wildcard(target, overrides: dict) -> dict:
+    """`"*": {...}` applies to every section of `target` (e.g. every variant under `models`); a
+    section the profile names itself overrides it key by key."""
+    if "*" not in overrides:
+        return overrides
+    every = overrides["*"]
+    expanded = {key: {**every, **(overrides.get(key) or {})} for key in target}
+    return {**expanded, **{key: value for key, value in overrides.items() if key != "*" and key not in target}}
+
+
 def collect_edits(target, overrides: dict, lines: list[str], profile: Path, where: str = "") -> list:
     """(first line, end line, new lines) for every value of `overrides` that differs from `target`."""
     edits = []
-    for key, value in overrides.items():
+    for key, value in expand_wildcard(target, overrides).items():
         path = f"{where}{key}"
         if key not in target:
             raise PipelineError(

@@ -5,7 +5,6 @@ the `dvc repro` that made it, so the UI shows one pipeline execution as one grou
 """
 
 import contextlib
-import json
 import os
 import shutil
 import warnings
@@ -25,7 +24,6 @@ from mlflow.types import Schema, TensorSpec
 from rnncompare import lineage
 from rnncompare.config import MlflowParams
 from rnncompare.errors import PipelineError
-from rnncompare.nested import numbers
 
 LOCAL_STORE = "mlflow.db"
 LOCAL_ARTIFACTS = "mlartifacts"
@@ -214,46 +212,3 @@ def log_dataset(name: str, split: tuple[np.ndarray, np.ndarray], source: Path, c
         warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted in multiple ways")
         dataset = mlflow.data.from_numpy(split[0], targets=split[1], source=str(Path(source).resolve()), name=name)
     mlflow.log_input(dataset, context=context, tags={"sha256": lineage.file_sha256(source)})
-
-
-def record_evaluation(
-    summary_path: Path, model_path: Path, metrics: dict, tests: dict, data_dir: Path, pictures
-) -> str:
-    """Add evaluate's test metrics, plot and lineage to the model's run (named in its summary)."""
-    summary = json.loads(Path(summary_path).read_text())
-    run_id = summary.get("mlflow_run_id")
-    if not run_id:
-        raise PipelineError(
-            f"{summary_path} names no MLflow run; retrain the model with its stage (`dvc repro -f train@...`)."
-        )
-    try:
-        MlflowClient().get_run(run_id)
-    except MlflowException:
-        raise PipelineError(
-            f"MLflow run {run_id} (from {summary_path}) is not in the store {mlflow.get_tracking_uri()}; "
-            "retrain against this store (`dvc repro -f train@...`) or point MLFLOW_TRACKING_URI at the store "
-            "that trained it."
-        ) from None
-    locked = lineage.locked_stage_of(model_path)
-    if locked:
-        expected = locked.get(f"dvc.lock.{model_path}")
-        locked["dvc.lock.describes_this_model"] = str(expected == lineage.file_md5(model_path)).lower()
-    with mlflow.start_run(run_id=run_id):
-        mlflow.log_metrics(numbers(metrics))
-        for name, split in tests.items():
-            log_dataset(f"{Path(data_dir).name}-{name}", split, Path(data_dir) / f"{name}.npz", "testing")
-        for picture in pictures:
-            mlflow.log_artifact(str(picture), "plots")
-        mlflow.set_tags(locked)
-    return run_id
-
-
-def load_pyfunc(uri: str):
-    """An MLflow model by URI, or an error naming the URI, the store and how to find valid ones."""
-    try:
-        return mlflow.pyfunc.load_model(uri)
-    except MlflowException as error:
-        raise PipelineError(
-            f"cannot load MLflow model {uri} from {mlflow.get_tracking_uri()}: {error.message.splitlines()[0]} "
-            "Run `make repro` to train and register models, or list them in the UI (`make ui`)."
-        ) from None

@@ -1,11 +1,13 @@
 """Stage check (and `make check`): fail when a metric regressed against the baseline.
 
+    python -m stages.check                                       # metrics vs params.yaml's check.baseline
     python -m stages.check --baseline baselines/ci.yaml          # workspace metrics vs the baseline
     python -m stages.check --baseline baselines/ci.yaml --rev main  # workspace vs metrics at a git revision
     python -m stages.check --baseline baselines/ci.yaml --refresh   # accept the current numbers
 
 Prints a markdown table (model, metric, baseline, current, change, verdict) and writes it to
---report for CI to post; exits 1 on a regression beyond tolerance, a missing model or a NaN.
+--report for CI to post; exits 1 on a regression beyond tolerance, a missing model or a NaN, or a
+model with no baseline (unless params.yaml check.allow_new is true).
 """
 
 import argparse
@@ -14,6 +16,7 @@ import sys
 from pathlib import Path
 
 from rnncompare import gate
+from rnncompare.config import load_params
 from rnncompare.errors import run_stage
 from rnncompare.outputs import replaced_file
 
@@ -22,12 +25,18 @@ log = logging.getLogger(__name__)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--baseline", type=Path, required=True, help="rules and reference values (.yaml)")
+    parser.add_argument("--baseline", type=Path, help="rules and reference values (default: check.baseline)")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--metrics-dir", type=Path, default=Path("metrics"))
     parser.add_argument("--rev", help="compare with the metrics committed at this git revision instead")
     parser.add_argument("--report", type=Path, help="also write the table here (markdown)")
     parser.add_argument("--refresh", action="store_true", help="rewrite the baseline from the current metrics")
     arguments = parser.parse_args()
+    params = load_params(arguments.params)
+    settings = params.check
+    arguments.baseline = arguments.baseline or Path(settings.baseline)
+    # Every model of the pipeline is checked, and only those: a removed variant's leftovers are not.
+    models = {f"{task}-{variant}" for task in ("sum", "mnist") for variant in params.models}
 
     rules, baseline = gate.load_baseline(arguments.baseline)
     if arguments.rev:
@@ -36,11 +45,13 @@ def main() -> None:
     else:
         current = gate.current_metrics(arguments.metrics_dir)
         title = f"Metrics against {arguments.baseline}"
+    baseline = {model: values for model, values in baseline.items() if model in models}
+    current = {model: values for model, values in current.items() if model in models}
     if arguments.refresh:
         count = gate.refresh(arguments.baseline, current)
         log.info("%s now holds the current metrics of %d models", arguments.baseline, count)
         return
-    rows = gate.compare(rules, baseline, current)
+    rows = gate.compare(rules, baseline, current, settings.allow_new)
     table = gate.markdown(rows, rules, title)
     print(table)
     if arguments.report:
@@ -50,8 +61,9 @@ def main() -> None:
     failed = [row for row in rows if row.failed]
     if failed:
         log.error(
-            "%d metric(s) regressed, missing or NaN: %s. If the change is intended, refresh the baseline: "
-            "make baseline (with the PROFILE that made the metrics; README, CI gate).",
+            "%d metric(s) regressed, missing, NaN or without a baseline: %s. If the change is intended, or the "
+            "models are new, refresh the baseline: make baseline (with the PROFILE that made the metrics; "
+            "README, CI gate); or set check.allow_new: true in params.yaml to let new models pass.",
             len(failed),
             ", ".join(f"{row.model} {row.metric}" for row in failed[:8]),
         )

@@ -6,15 +6,20 @@ MNIST the confusion matrix, for sum the predicted against the true sum at every 
 
 import argparse
 import csv
+import json
 import logging
 from pathlib import Path
 
 import keras
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
 
-from rnncompare import tracking
+from rnncompare import lineage, tracking
 from rnncompare.config import load_params
 from rnncompare.errors import PipelineError, run_stage
 from rnncompare.evaluation import evaluate
+from rnncompare.nested import numbers
 from rnncompare.outputs import replaced_file, write_json
 from rnncompare.plots import save_confusion_png, save_sum_predictions_png
 from rnncompare.tasks import load_tests
@@ -50,6 +55,38 @@ def load_model(path: Path) -> keras.Model:
     return keras.saving.load_model(path, safe_mode=True)
 
 
+def record_evaluation(
+    summary_path: Path, model_path: Path, metrics: dict, tests: dict, data_dir: Path, pictures
+) -> str:
+    """Add evaluate's test metrics, plot and lineage to the model's run (named in its summary)."""
+    summary = json.loads(Path(summary_path).read_text())
+    run_id = summary.get("mlflow_run_id")
+    if not run_id:
+        raise PipelineError(
+            f"{summary_path} names no MLflow run; retrain the model with its stage (`dvc repro -f train@...`)."
+        )
+    try:
+        MlflowClient().get_run(run_id)
+    except MlflowException:
+        raise PipelineError(
+            f"MLflow run {run_id} (from {summary_path}) is not in the store {mlflow.get_tracking_uri()}; "
+            "retrain against this store (`dvc repro -f train@...`) or point MLFLOW_TRACKING_URI at the store "
+            "that trained it."
+        ) from None
+    locked = lineage.locked_stage_of(model_path)
+    if locked:
+        expected = locked.get(f"dvc.lock.{model_path}")
+        locked["dvc.lock.describes_this_model"] = str(expected == lineage.file_md5(model_path)).lower()
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metrics(numbers(metrics))
+        for name, split in tests.items():
+            tracking.log_dataset(f"{Path(data_dir).name}-{name}", split, Path(data_dir) / f"{name}.npz", "testing")
+        for picture in pictures:
+            mlflow.log_artifact(str(picture), "plots")
+        mlflow.set_tags(locked)
+    return run_id
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", choices=["sum", "mnist"], required=True)
@@ -77,7 +114,7 @@ def main() -> None:
             save_sum_predictions_png(picture, tests, predictions, title=title)
     write_json(arguments.metrics, metrics)
     pictures = [arguments.plot_png]
-    run_id = tracking.record_evaluation(arguments.summary, arguments.model, metrics, tests, arguments.data, pictures)
+    run_id = record_evaluation(arguments.summary, arguments.model, metrics, tests, arguments.data, pictures)
     log.info("test metrics added to MLflow run %s", run_id)
     for name, values in metrics.items():
         log.info("%s: %s", name, ", ".join(f"{k} {v:.4f}" for k, v in values.items() if isinstance(v, float)))

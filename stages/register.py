@@ -150,7 +150,7 @@ def promote_by_hand(task: str, version: int, settings) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", choices=["sum", "mnist"], required=True)
-    parser.add_argument("--variants", nargs="+", help="the variants to choose the best from")
+    parser.add_argument("--variants", nargs="+", help="the variants to choose from (default: params.yaml models)")
     parser.add_argument("--promote", type=int, metavar="VERSION", help="instead: move the alias to this version")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--data", type=Path, help="the task's data directory (its test files' digest)")
@@ -158,15 +158,21 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=Path("models"), help="holds the training summaries")
     parser.add_argument("--out", type=Path, required=True, help="the champion's description (.json) to write")
     arguments = parser.parse_args()
-    settings = load_params(arguments.params).mlflow
+    params = load_params(arguments.params)
+    settings = params.mlflow
     tracking.connect(settings)
     if arguments.promote is not None:
         this_run = promote_by_hand(arguments.task, arguments.promote, settings)
     else:
-        if not (arguments.variants and arguments.data):
-            parser.error("give --variants and --data, or --promote VERSION")
+        if not arguments.data:
+            parser.error("give --data, or --promote VERSION")
         this_run = register(
-            arguments.task, arguments.variants, arguments.data, arguments.metrics_dir, arguments.models_dir, settings
+            arguments.task,
+            arguments.variants or list(params.models),
+            arguments.data,
+            arguments.metrics_dir,
+            arguments.models_dir,
+            settings,
         )
     metric = settings.champion_of(arguments.task).metric
     name = f"{settings.model_prefix}-{arguments.task}"

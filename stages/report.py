@@ -25,6 +25,8 @@ from rnncompare.nested import flatten  # noqa: E402
 from rnncompare.outputs import replaced_directory  # noqa: E402
 
 log = logging.getLogger(__name__)
+TASKS = ("sum", "mnist")
+PRESETS = Path("presets/results")  # where `make presets` writes (presets/dvc.yaml)
 
 # Per task: the metrics in the table (first: the one in the bar chart's title) and the validation curve.
 COLUMNS = {
@@ -112,11 +114,12 @@ def plot_bars(path: Path, task: str, metrics: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", required=True, help="<task>-<variant> names, e.g. mnist-lstm")
+    parser.add_argument("--models", nargs="+", help="<task>-<variant> names (default: every task x params.yaml models)")
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--out", type=Path, default=Path("reports/compare"))
     arguments = parser.parse_args()
     params = load_params(arguments.params)
+    models = arguments.models or [f"{task}-{variant}" for task in TASKS for variant in params.models]
     uri = tracking.tracking_uri(params.mlflow)
     ui = uri.rstrip("/") if urlparse(uri).scheme in ("http", "https") else "http://127.0.0.1:5000"
 
@@ -126,8 +129,8 @@ def main() -> None:
         f"Made by `dvc repro` (stage `report`). MLflow links open the runs in `make ui` ({ui}).",
     ]
     with replaced_directory(arguments.out) as folder:
-        for task in ("sum", "mnist"):
-            names = [name for name in arguments.models if name.split("-", 1)[0] == task]
+        for task in TASKS:
+            names = [name for name in models if name.split("-", 1)[0] == task]
             if not names:
                 continue
             metrics = {name: read_json(Path(f"metrics/{name}.json")) for name in names}
@@ -146,15 +149,15 @@ def main() -> None:
                 f"![{task} validation curves]({task}-validation.png)",
                 f"![{task} test metrics]({task}-test.png)",
             ]
-        presets = [name for name in params.presets if Path(f"metrics/presets/{name}.json").is_file()]
+        presets = [name for name in params.presets if (PRESETS / name / "metrics.json").is_file()]
         page += ["", "## The seed tutorials' recipes next to the modern defaults", ""]
         if not presets:
             page.append("Not run yet: `make presets` trains them (presets/dvc.yaml).")
         for name in presets:
             partner = PRESET_PARTNERS.get(name)
             task = params.presets[name].task
-            rows = {f"preset-{name}": read_json(Path(f"metrics/presets/{name}.json"))}
-            summaries = {f"preset-{name}": read_json(Path(f"models/preset-{name}.json"))}
+            rows = {f"preset-{name}": read_json(PRESETS / name / "metrics.json")}
+            summaries = {f"preset-{name}": read_json(PRESETS / name / "summary.json")}
             if partner:
                 rows[partner] = read_json(Path(f"metrics/{partner}.json"))
                 summaries[partner] = read_json(Path(f"models/{partner}.json"))

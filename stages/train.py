@@ -49,19 +49,25 @@ def recipe(params: Params, task: str | None, variant: str | None, preset: str | 
         return params.preset(preset)
     training = getattr(params.train, task)
     model = params.model(variant)
-    if training.layers:
+    if training.layers and training.layers != model.layers:  # the task's setting wins (params.yaml)
+        log.info(
+            "%s-%s: train.%s.layers = %d overrides models.%s.layers = %d; the model is built with %d layers",
+            task, variant, task, training.layers, variant, model.layers, training.layers,
+        )  # fmt: skip
         model = replace(model, layers=training.layers)
     return PresetParams(task=task, model=model, training=training)
 
 
 def run_params(params: Params, plan: PresetParams, task, variant, preset) -> dict:
-    """The params.yaml values the stage used, flattened to their keys (`train.mnist.batch_size`)."""
+    """The params.yaml values the stage used, flattened to their keys (`train.mnist.batch_size`), and
+    what the model was built with (`model.layers`: after any task-level override)."""
     used = {"train.seed": params.train.seed, "train.deterministic": params.train.deterministic}
     if preset:
         used.update(flatten(plan, f"presets.{preset}"))
     else:
-        used.update(flatten(params.model(variant), f"models.{variant}"))  # as written: train.<task>.layers overrides
+        used.update(flatten(params.model(variant), f"models.{variant}"))  # as written
         used.update(flatten(plan.training, f"train.{task}"))
+    used.update(flatten(plan.model, "model"))  # as built
     return {"task": plan.task, "variant": preset or variant, **used}
 
 

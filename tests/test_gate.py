@@ -105,3 +105,25 @@ def test_a_baseline_rule_without_a_direction_is_refused_by_name(tmp_path):
     path.write_text(yaml.safe_dump({"rules": {"test.accuracy": {"tolerance": 0.1}}}))
     with pytest.raises(Exception, match=r"rules\.test\.accuracy needs `better: higher` or `better: lower`"):
         gate.load_baseline(path)
+
+
+def test_a_model_without_a_baseline_fails_unless_new_models_are_allowed(tmp_path):
+    rules = {name: gate.Rule(**rule) for name, rule in RULES.items()}
+    current = gate.current_metrics(write_metrics(tmp_path / "metrics"))
+    current["sum-gru3"] = {"test.mae": 0.04}
+    rows = gate.compare(rules, BASELINE, current)
+    new = [row for row in rows if row.model == "sum-gru3"]
+    assert [(row.metric, row.verdict, row.failed) for row in new] == [("test.mae", "new", True)]
+    assert "| sum-gru3 | test.mae | — | 0.0400 | — |" in gate.markdown(rows, rules, "t")
+    assert "**NO BASELINE**: `make baseline`" in gate.markdown(rows, rules, "t")
+    allowed = gate.compare(rules, BASELINE, current, allow_new=True)
+    assert not any(row.failed for row in allowed)
+    assert "no baseline (check.allow_new)" in gate.markdown(allowed, rules, "t")
+
+
+def test_a_change_within_float_noise_is_unchanged(tmp_path):
+    noisy = verdicts(tmp_path, mnist_accuracy=0.98 + 1e-12, sum_mae=0.05 + 1e-12)
+    assert set(noisy.values()) == {"ok"}
+    rules = {name: gate.Rule(**rule) for name, rule in RULES.items()}
+    rows = gate.compare(rules, BASELINE, {"mnist-lstm": {"test.accuracy": 0.98 - 1e-12}, "sum-gru": {"test.mae": 0.05}})
+    assert "-0.0000" not in gate.markdown(rows, rules, "t") and "| 0 |" in gate.markdown(rows, rules, "t")

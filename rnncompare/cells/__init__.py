@@ -1,5 +1,4 @@
-"""The project's own recurrent cells, each a module of this package that registers its classes
-with Keras (`keras.saving.register_keras_serializable(package="rnncompare")`).
+"""The project's own recurrent cells, one module each (rnncompare/registry.py says how).
 
 Importing this package imports every module in it, so a loader needs only `import rnncompare.cells`
 to deserialize any model the project saved, whatever cell it uses.
@@ -9,4 +8,5 @@ import importlib
 import pkgutil
 
 for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")

@@ -10,11 +10,12 @@ Keras has no such cell (TF Addons, which had one, is end-of-life). Per step, wit
 where each gate and the new cell state are normalised over their `units` features separately.
 """
 
-import keras
 from keras import layers, ops
 
+from rnncompare.registry import register_cell
 
-@keras.saving.register_keras_serializable(package="rnncompare")
+
+@register_cell
 class LayerNormLSTMCell(layers.Layer):
     """One step of a layer-normalised LSTM; wrap it in `keras.layers.RNN`."""
 
