@@ -126,7 +126,7 @@ def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variants", nargs="+", default=["rnn", "lstm", "gru", "lnlstm", "bilstm"])
+    parser.add_argument("--variants", nargs="+", help="default: every variant of params.yaml")
     parser.add_argument("--steps", type=int, default=20, help="batches per timed pass")
     parser.add_argument("--repeats", type=int, default=7, help="timed passes of each side, alternating")
     parser.add_argument("--mlflow-epochs", type=int, default=5, help="0 skips the MLflow measurement")
@@ -141,7 +141,7 @@ def main() -> None:
     where = device.describe()
     results = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), **where, "variants": {}}
     print(f"{'variant':8} {'project':>16} {'plain PyTorch':>16} {'ratio':>6}  device, backend")
-    for variant in arguments.variants:
+    for variant in arguments.variants or list(params.models):
         model_params = dataclasses.replace(params.model(variant), units=UNITS, layers=1)
         one_pass, model = project_pass(model_params, training, images, labels)
         passes = {"project": one_pass}
