@@ -133,3 +133,20 @@ def check_mlflow_runs(repository, accuracy):
     )
     assert len(parents) == 2 and len(set(parents["tags.pipeline.execution"])) == 1
     assert run["tags.mlflow.parentRunId"] in set(parents["run_id"])
+
+
+def test_a_variant_is_one_params_section_that_every_stage_and_the_ci_profile_follow(repository):
+    params = repository / "params.yaml"
+    text = params.read_text()
+    params.write_text(
+        text.replace("\nmodels:\n", "\nmodels:\n  gru3: {cell: gru, units: 128, layers: 3, bidirectional: false}\n")
+    )
+    apply_profile(repository / "profiles" / "ci.yaml", params)
+    from rnncompare.config import load_params
+
+    assert load_params(params).models["gru3"].units == 32  # the profile's "*" sizes a new variant too
+    stages = dvc("stage", "list", "--name-only", cwd=repository, stdout_only=True).split()
+    assert {"train@sum-gru3", "train@mnist-gru3", "evaluate@sum-gru3", "evaluate@mnist-gru3"} <= set(stages)
+    params.write_text(text)
+    stages = dvc("stage", "list", "--name-only", cwd=repository, stdout_only=True).split()
+    assert not [stage for stage in stages if "gru3" in stage]
