@@ -145,7 +145,8 @@ def test_a_variant_is_one_params_section_that_every_stage_and_the_ci_profile_fol
     from rnncompare.config import load_params
 
     assert load_params(params).models["gru3"].units == 32  # the profile's "*" sizes a new variant too
-    stages = dvc("stage", "list", "--name-only", cwd=repository, stdout_only=True).split()
+    stages = dvc("stage", "list", "--all", "--name-only", cwd=repository, stdout_only=True).split()
+    assert "presets/dvc.yaml:train@seed001" in stages  # every pipeline file of the repository parses
     assert {"train@sum-gru3", "train@mnist-gru3", "evaluate@sum-gru3", "evaluate@mnist-gru3"} <= set(stages)
     params.write_text(text)
     stages = dvc("stage", "list", "--name-only", cwd=repository, stdout_only=True).split()
