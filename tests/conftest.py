@@ -93,11 +93,17 @@ def serve():
         server.server_close()
 
 
+def inherited_environment() -> dict:
+    """This process's environment for a subprocess, less MLFLOW_TRACKING_URI: `mlflow.set_tracking_uri`
+    in an earlier test of this process sets it, and a stage would then record into that test's store."""
+    return {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
+
+
 def run_module(
     module: str, *arguments: str, cwd: Path = REPO_ROOT, env: dict | None = None
 ) -> subprocess.CompletedProcess:
     """Run `python -m module` as a stage runs under DVC, capturing its output."""
-    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
+    environment = {**inherited_environment(), "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", module, *arguments],
         cwd=cwd,

@@ -12,7 +12,7 @@ import pytest
 
 from rnncompare.outputs import load_arrays
 from rnncompare.profiles import apply_profile
-from tests.conftest import REPO_ROOT, run_module
+from tests.conftest import REPO_ROOT, inherited_environment, run_module
 
 DVC = str(Path(sys.executable).with_name("dvc"))
 LOCAL_STATE = {".venv", ".git", "data", "mlflow.db", "mlartifacts", ".pytest_cache", ".ruff_cache", "tmp"}
@@ -22,7 +22,12 @@ def dvc(*arguments: str, cwd: Path, stdout_only: bool = False) -> str:
     # Stages run `python -m ...`: that must be this environment's Python, as under `make`.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     result = subprocess.run(
-        [DVC, *arguments], cwd=cwd, capture_output=True, text=True, timeout=900, env={**os.environ, "PATH": path}
+        [DVC, *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**inherited_environment(), "PATH": path},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout if stdout_only else result.stdout + result.stderr
