@@ -12,7 +12,7 @@ export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$
 MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
 UI_PORT ?= 5000
 
-.PHONY: repro presets check baseline promote bench test lint lock ui
+.PHONY: repro presets check baseline promote reset-params bench test lint lock ui
 
 # The project itself is installed editable (no download: setuptools is in the lock), so that
 # `import rnncompare` works from any directory, in notebooks and scripts too.
@@ -51,6 +51,10 @@ check: $(VENV)/installed
 baseline: $(VENV)/installed
 	$(PARAMS_STEP)
 	python -m stages.check --refresh --baseline "$(BASELINE)"
+
+# Put back the defaults that a profile replaced (its comments recorded them), even once committed.
+reset-params: $(VENV)/installed
+	python -m rnncompare.profiles --reset params.yaml
 
 # Move a task's `champion` alias by hand: make promote TASK=sum VERSION=3. The champion's
 # description and the report follow, and dvc.lock records them, so the next repro keeps it.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DIGEST_TAG = "test_data.sha256"
+DECISION_TAG = "champion.decision"  # on each version: why it was (not) promoted
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ MARKS = {
     "regressed": "**REGRESSED**",
     "missing": "**MISSING**",
     "nan": "**NaN**",
-    "new": "**NO BASELINE**: `make baseline`",
+    "new": "**NO BASELINE**: `make baseline` with the PROFILE that made it",
     "new-allowed": "no baseline (check.allow_new)",
 }
 

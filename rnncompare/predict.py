@@ -57,8 +57,9 @@ def load_model(uri: str):
     try:
         return mlflow.pyfunc.load_model(uri)
     except MlflowException as error:
+        reason = error.message.splitlines()[0].rstrip(".")
         raise PipelineError(
-            f"cannot load MLflow model {uri} from {mlflow.get_tracking_uri()}: {error.message.splitlines()[0]} "
+            f"cannot load MLflow model {uri} from {mlflow.get_tracking_uri()}: {reason}. "
             "Run `make repro` to train and register models, or list them in the UI (`make ui`)."
         ) from None
 

@@ -8,6 +8,7 @@ defaults that an earlier profile's comments recorded.
 
     python -m rnncompare.profiles profiles/ci.yaml [params.yaml]   # apply a profile
     python -m rnncompare.profiles --check [params.yaml]           # validate; say if a profile's values are in
+    python -m rnncompare.profiles --reset [params.yaml]           # put back the defaults profiles replaced
 """
 
 import argparse
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import yaml
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from rnncompare.config import load_params
@@ -111,18 +113,41 @@ def collect_edits(target, overrides: dict, lines: list[str], profile: Path, wher
 
 def revert_profiles(lines: list[str]) -> list[str]:
     """Put back the default that each profile's comment recorded (its old inline comment is gone:
-    `git checkout params.yaml` restores the file exactly)."""
+    `git checkout params.yaml` restores the file exactly). A comment whose value line is gone (its
+    section was deleted) is dropped."""
     reverted, index = [], 0
     while index < len(lines):
         marker = MARKER.match(lines[index].rstrip("\n"))
-        if marker and index + 1 < len(lines):
-            key = lines[index + 1].split(":", 1)[0].strip()
+        if not marker:
+            reverted.append(lines[index])
+            index += 1
+            continue
+        value_line = lines[index + 1] if index + 1 < len(lines) else ""
+        key, separator, value = value_line.strip().partition(":")
+        if separator and value.strip() and value_line.startswith(marker["indent"] + key):
             reverted.append(f"{marker['indent']}{key}: {marker['default']}\n")
             index += 2
-            continue
-        reverted.append(lines[index])
-        index += 1
+        else:
+            index += 1
     return reverted
+
+
+def reset(params_path: Path) -> None:
+    """Put back every default that profiles' comments recorded in params.yaml."""
+    _replace_validated(params_path, "".join(revert_profiles(params_path.read_text().splitlines(keepends=True))))
+    log.info("%s: the profiles' values replaced by the defaults they recorded", params_path)
+
+
+def _replace_validated(params_path: Path, text: str) -> None:
+    """Write `text` over params.yaml only if it is valid params."""
+    temporary = params_path.with_name(f".{params_path.name}.partial-{os.getpid()}")
+    temporary.write_text(text)
+    try:
+        load_params(temporary)
+    except PipelineError as error:
+        temporary.unlink()
+        raise PipelineError(str(error).replace(str(temporary), str(params_path))) from None
+    os.replace(temporary, params_path)
 
 
 def apply_profile(profile: Path, params_path: Path) -> None:
@@ -130,20 +155,21 @@ def apply_profile(profile: Path, params_path: Path) -> None:
     if not profile.is_file():
         choices = ", ".join(sorted(p.stem for p in profile.parent.glob("*.yaml")))
         raise PipelineError(f"profile {profile} not found; available profiles: {choices or 'none'}.")
+    load_params(params_path)  # a mistake in params.yaml itself is named as such, not as the profile's
     lines = revert_profiles(params_path.read_text().splitlines(keepends=True))  # profiles do not stack
     text = "".join(lines)
     overrides = yaml.safe_load(profile.read_text()) or {}
-    edits = collect_edits(YAML().load(text), overrides, lines, profile)
+    try:
+        document = YAML().load(text)
+    except YAMLError as error:
+        raise PipelineError(f"{params_path} is not valid YAML once the defaults are put back: {error}") from None
+    edits = collect_edits(document, overrides, lines, profile)
     for first, end, replacement in sorted(edits, reverse=True):
         lines[first:end] = replacement
-    temporary = params_path.with_name(f".{params_path.name}.partial-{os.getpid()}")
-    temporary.write_text("".join(lines))
     try:
-        load_params(temporary)
+        _replace_validated(params_path, "".join(lines))
     except PipelineError as error:
-        temporary.unlink()
         raise PipelineError(f"{profile} applied to {params_path}: {error}") from None
-    os.replace(temporary, params_path)
     log.info("%s: %d values set by %s", params_path, len(edits), profile)
 
 
@@ -163,8 +189,8 @@ def check(params_path: Path) -> None:
     for name, count in profiles_in(params_path).items():
         log.warning(
             "%s holds %d value(s) set by profile %s (marked '# profile %s'), and this run uses them. "
-            "To return to the defaults: git checkout %s (git diff %s shows what the profile changed).",
-            params_path, count, name, name, params_path, params_path,
+            "To return to the defaults: make reset-params (puts back the defaults those comments recorded).",
+            params_path, count, name, name,
         )  # fmt: skip
 
 
@@ -173,8 +199,11 @@ def main() -> None:
     parser.add_argument("profile", type=Path, nargs="?", help="the profile to apply")
     parser.add_argument("params", type=Path, nargs="?", default=Path("params.yaml"))
     parser.add_argument("--check", action="store_true", help="validate params.yaml instead of applying a profile")
+    parser.add_argument("--reset", action="store_true", help="put back the defaults that profiles replaced")
     arguments = parser.parse_args()
-    if arguments.check:
+    if arguments.reset:
+        reset(arguments.profile or arguments.params)
+    elif arguments.check:
         check(arguments.profile or arguments.params)
     elif arguments.profile:
         apply_profile(arguments.profile, arguments.params)

@@ -117,7 +117,8 @@ def register(task: str, variants: list[str], data_dir: Path, metrics_dir: Path, 
     promote, reason = champion.decide(candidate, incumbent, choice.metric, choice.direction)
     if promote:
         client.set_registered_model_alias(name, ALIAS, str(version))
-    client.set_model_version_tag(name, str(version), "champion.decision", reason)
+    if champion.DECISION_TAG not in client.get_model_version(name, str(version)).tags:  # a rerun keeps the first
+        client.set_model_version_tag(name, str(version), champion.DECISION_TAG, reason)
     log.info("%s: %s version %d %s: %s", name, best, version, "promoted" if promote else "not promoted", reason)
     return {
         "variant": best,
@@ -142,7 +143,7 @@ def promote_by_hand(task: str, version: int, settings) -> dict:
         ) from None
     client.set_registered_model_alias(name, ALIAS, str(version))
     reason = "promoted by hand (make promote)"
-    client.set_model_version_tag(name, str(version), "champion.decision", reason)
+    client.set_model_version_tag(name, str(version), champion.DECISION_TAG, reason)
     log.info("%s: alias %s moved to version %d by hand", name, ALIAS, version)
     return {"version": version, "promoted": True, "reason": reason}
 

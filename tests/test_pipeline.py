@@ -96,7 +96,8 @@ def test_dvc_repro_trains_and_evaluates_a_sum_and_an_mnist_model_end_to_end(repo
 def check_gate_against_a_revision(repository):
     """`--rev`: the metrics committed at a git revision, read through `dvc metrics diff`."""
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
-    subprocess.run([*git, "add", "-A", "-f", "metrics", "dvc.yaml", "dvc.lock"], cwd=repository, check=True)
+    files = ["metrics", "dvc.yaml", "dvc.lock", "params.yaml"]  # dvc.yaml's matrices read params.yaml
+    subprocess.run([*git, "add", "-A", "-f", *files], cwd=repository, check=True)
     subprocess.run([*git, "commit", "-q", "-m", "metrics"], cwd=repository, check=True)
     path = repository / "metrics" / "mnist-lstm.json"
     metrics = json.loads(path.read_text())

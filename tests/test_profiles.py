@@ -103,7 +103,7 @@ def test_check_says_when_params_yaml_still_holds_a_profile(params_copy, caplog):
     assert "profile" not in caplog.text
     apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
     check(params_copy)
-    assert "holds 28 value(s) set by profile ci" in caplog.text and "git checkout" in caplog.text
+    assert "holds 28 value(s) set by profile ci" in caplog.text and "make reset-params" in caplog.text
 
 
 def test_check_refuses_a_top_level_typo(params_copy):
@@ -134,3 +134,30 @@ def test_the_committed_dvc_lock_is_that_of_the_mnist_mini_profile(params_copy):
             for part in key.split("."):
                 found = found[part]
             assert found == value, f"dvc.lock {stage}: {key} = {value!r}, params.yaml with mnist-mini: {found!r}"
+
+
+def test_reset_puts_back_every_default_even_once_committed(params_copy):
+    from rnncompare.profiles import profiles_in, reset
+
+    apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
+    reset(params_copy)
+    assert profiles_in(params_copy) == {}
+    assert load_params(params_copy) == load_params(REPO_ROOT / "params.yaml")
+
+
+def test_a_deleted_section_leaves_no_stray_profile_comment_behind(params_copy):
+    text = params_copy.read_text().replace("\nmodels:\n", "\nmodels:\n  gru3: {cell: gru, units: 128, layers: 3}\n")
+    params_copy.write_text(text)
+    apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
+    lines = params_copy.read_text().splitlines(keepends=True)
+    params_copy.write_text("".join(line for line in lines if not line.startswith("  gru3:")))  # the user deletes it
+    apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
+    assert "gru3" not in params_copy.read_text() and set(load_params(params_copy).models) == {
+        "rnn", "lstm", "gru", "lnlstm", "bilstm",
+    }  # fmt: skip
+
+
+def test_a_typo_in_params_yaml_is_named_as_such_when_a_profile_is_applied(params_copy):
+    params_copy.write_text(params_copy.read_text().replace("\ntrain:\n", "\ntrian:\n"))
+    with pytest.raises(PipelineError, match="unknown key 'trian'"):
+        apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
