@@ -226,11 +226,19 @@ def test_queued_sum_only_experiments_train_no_mnist_model_and_keep_their_metrics
     mnist_before, sum_before = len(mlflow_runs(clone, "mnist")), len(mlflow_runs(clone, "sum"))
     for epochs in (3, 1):
         run("dvc", "exp", "run", "--queue", "-S", f"train.sum.epochs={epochs}", "-n", f"sum-epochs-{epochs}", cwd=clone)
-    run("dvc", "queue", "start", "-j", "2", cwd=clone)
-    deadline = time.monotonic() + 900
-    while "Running" in (status := run("dvc", "queue", "status", cwd=clone).stdout) or "Queued" in status:
-        assert time.monotonic() < deadline, status
-        time.sleep(5)
+    # The workers it starts run on in the background: they must not hold this test's output pipes.
+    started = subprocess.run(
+        ["dvc", "queue", "start", "-j", "2"], cwd=clone, env=environment(), timeout=120,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert started.returncode == 0
+    try:
+        deadline = time.monotonic() + 900
+        while "Running" in (status := run("dvc", "queue", "status", cwd=clone).stdout) or "Queued" in status:
+            assert time.monotonic() < deadline, status
+            time.sleep(5)
+    finally:
+        run("dvc", "queue", "stop", cwd=clone, check=False)  # leave no worker behind
     assert status.count("Success") == 2, status
 
     assert len(mlflow_runs(clone, "mnist")) == mnist_before  # no MNIST model trained
