@@ -12,7 +12,7 @@ export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$
 MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
 UI_PORT ?= 5000
 
-.PHONY: repro presets check baseline promote reset-params bench test lint lock ui
+.PHONY: repro push pull presets check baseline promote reset-params bench test lint lock ui
 
 # The project itself is installed editable (no download: setuptools is in the lock), so that
 # `import rnncompare` works from any directory, in notebooks and scripts too.
@@ -29,9 +29,21 @@ PARAMS_STEP = $(if $(PROFILE),python -m rnncompare.profiles profiles/$(PROFILE).
 REPRO_OR_RESTORE = || { status=$$?; echo "dvc repro failed: restoring the last good outputs (dvc checkout dvc.yaml)" >&2; \
 	dvc checkout --quiet dvc.yaml || true; exit $$status; }
 
+# With a default DVC remote (README, "Sharing results"), repro runs `dvc repro --pull`: what
+# unchanged stages need, and every stage someone pushed with these params and code (the run-cache),
+# come from the remote instead of being recomputed. PULL=0 leaves the remote alone.
+PULL ?= 1
+REPRO_PULL = $$(test "$(PULL)" = 1 && dvc remote default >/dev/null 2>&1 && echo --pull)
+
 repro: $(VENV)/installed
 	$(PARAMS_STEP)
-	dvc repro $(REPRO_OR_RESTORE)
+	dvc repro $(REPRO_PULL) $(REPRO_OR_RESTORE)
+
+# Data, models and run-cache entries to and from the default DVC remote.
+push: $(VENV)/installed
+	dvc push --run-cache
+pull: $(VENV)/installed
+	dvc pull --run-cache --allow-missing
 
 # The seed tutorials' recipes next to the modern defaults (presets/dvc.yaml; slow: 001 and 002
 # train 10,000 steps each); everything they write lands in presets/results/<name>/.
@@ -77,8 +89,9 @@ TEST_WORKERS ?= auto
 test: $(VENV)/installed
 	python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
+# actionlint checks the GitHub Actions workflows (their expressions, events and shell steps).
 lint: $(VENV)/installed
-	ruff check . && ruff format --check .
+	ruff check . && ruff format --check . && actionlint .github/workflows/*.yml
 
 # Refresh both lock files from pyproject.toml (needs uv: `pip install uv`).
 UV_COMPILE := uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \

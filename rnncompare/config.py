@@ -56,6 +56,8 @@ class MnistParams:
 
     sources: tuple[str, ...] = CANONICAL_MNIST_MIRRORS
     allow_non_canonical: bool = False
+    # "t10k-split": only the official t10k-* files, split by position (stages/fetch_mnist.py)
+    files: Literal["all", "t10k-split"] = "all"
     timeout_seconds: float = 60.0
 
     def validate(self, where: str) -> None:

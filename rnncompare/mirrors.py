@@ -1,4 +1,4 @@
-"""Fetch the four MNIST files from the first source that serves each one verified by SHA-256."""
+"""Fetch MNIST's files, each from the first source that serves it verified by SHA-256."""
 
 import logging
 import shutil
@@ -21,9 +21,8 @@ CANONICAL_SHA256 = {
 }
 CHECKSUM_FILE = "SHA256SUMS"
 OFFLINE_HINT = (
-    "\nNo internet on this machine? Read MNIST from a local copy instead: `make repro PROFILE=ci` (the small"
-    " CI profile) or `make repro PROFILE=mnist-mini` (the full defaults) take it from the offline mirror"
-    " ../shared/data/mnist-mini, or list a directory holding the four files first in mnist.sources."
+    "\nNo internet on this machine? List a local directory that holds the files first in mnist.sources,"
+    " as profiles/ci.yaml and profiles/mnist-mini.yaml do with ../shared/data/mnist-mini."
 )
 log = logging.getLogger(__name__)
 
@@ -106,7 +105,7 @@ class Mirror:
 def fetch_from(mirror: Mirror, name: str, allow_non_canonical: bool) -> FetchedFile:
     """Fetch and verify one file from one mirror, or raise SourceFailure saying why not."""
     if mirror.dead_because:
-        raise SourceFailure(f"unreachable ({mirror.dead_because})")
+        raise SourceFailure(f"skipped: {mirror.dead_because}")
     canonical = CANONICAL_SHA256[name]
     expected = mirror.declared_digests().get(name, canonical)
     if expected != canonical and not allow_non_canonical:
@@ -128,23 +127,30 @@ def fetch_from(mirror: Mirror, name: str, allow_non_canonical: bool) -> FetchedF
 
 
 def fetch_all(
-    sources: tuple[str, ...], workdir: Path, allow_non_canonical: bool, timeout_seconds: float
+    sources: tuple[str, ...],
+    workdir: Path,
+    allow_non_canonical: bool,
+    timeout_seconds: float,
+    names: tuple[str, ...] = tuple(CANONICAL_SHA256),
 ) -> dict[str, FetchedFile]:
-    """Fetch every MNIST file, each from the first source in order that delivers it verified."""
+    """Fetch the named MNIST files, each from the first source in order that delivers it verified.
+    A source that is missing or unreachable is said once in the log, then skipped."""
     pooch.get_logger().setLevel(logging.WARNING)
     mirrors = []
     for index, source in enumerate(sources):
         (workdir / str(index)).mkdir(parents=True, exist_ok=True)
         mirrors.append(Mirror(source, workdir / str(index), timeout_seconds))
     fetched = {}
-    for name in CANONICAL_SHA256:
+    for name in names:
         reasons = []
         for mirror in mirrors:
+            was_dead = mirror.dead_because is not None
             try:
                 fetched[name] = fetch_from(mirror, name, allow_non_canonical)
                 break
             except SourceFailure as failure:
-                log.warning("%s: %s", mirror.source, failure)
+                if not was_dead:
+                    log.warning("%s: %s%s", mirror.source, failure, "; skipped" if mirror.dead_because else "")
                 reasons.append(f"  - {mirror.source}: {failure}")
         else:
             offline = any(mirror.is_remote and mirror.dead_because for mirror in mirrors)

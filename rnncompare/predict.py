@@ -11,6 +11,7 @@
 """
 
 import argparse
+import json
 import logging
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import mlflow
 import numpy as np
 from mlflow.exceptions import MlflowException
 
-from rnncompare import tracking
+from rnncompare import lineage, tracking
 from rnncompare.config import load_params
 from rnncompare.errors import PipelineError, run_stage
 from rnncompare.idx import GIVEN_FILE_FIX, IMAGES_MAGIC, LABELS_MAGIC, read_idx
@@ -52,15 +53,26 @@ def read_bits(text: str) -> np.ndarray:
     return np.array([[[float(bit)] for bit in text]], dtype=np.float32)
 
 
-def load_model(uri: str):
+def champion_elsewhere(task: str) -> str:
+    """Why the pipeline's last register stage registered no champion in this store, if it said so."""
+    path = lineage.repository_root() / "models" / f"champion-{task}.json"
+    if not path.is_file():
+        return ""
+    this_run = json.loads(path.read_text()).get("this_run", {})
+    if this_run.get("version") is not None:
+        return ""
+    return f" The pipeline's best {task} model was {this_run.get('reason', 'not registered')}."
+
+
+def load_model(uri: str, hint: str = ""):
     """An MLflow model by URI, or an error naming the URI, the store and how to find valid ones."""
     try:
         return mlflow.pyfunc.load_model(uri)
     except MlflowException as error:
         reason = error.message.splitlines()[0].rstrip(".")
         raise PipelineError(
-            f"cannot load MLflow model {uri} from {mlflow.get_tracking_uri()}: {reason}. "
-            "Run `make repro` to train and register models, or list them in the UI (`make ui`)."
+            f"cannot load MLflow model {uri} from {tracking.store_name(mlflow.get_tracking_uri())}: {reason}."
+            + (hint or " Run `make repro` to train and register models, or list them in the UI (`make ui`).")
         ) from None
 
 
@@ -110,7 +122,7 @@ def main() -> None:
     settings = load_params(arguments.params).mlflow
     tracking.connect(settings)
     uri = arguments.model or f"models:/{settings.model_prefix}-{arguments.champion}@champion"
-    model = load_model(uri)
+    model = load_model(uri, champion_elsewhere(arguments.champion) if arguments.champion else "")
     require_task(model, uri, task, option)
     if task == "sum":
         total = float(np.asarray(model.predict(inputs)).reshape(-1)[0])

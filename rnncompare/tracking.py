@@ -73,6 +73,34 @@ def connect(settings: MlflowParams) -> str:
     return uri
 
 
+def store_name(uri: str) -> str:
+    """A store's URI as safe to write into outputs and logs: any user name and password removed."""
+    parsed = urlparse(uri)
+    if parsed.password is None and parsed.username is None:
+        return uri
+    return parsed._replace(netloc=parsed.hostname + (f":{parsed.port}" if parsed.port else "")).geturl()
+
+
+def run_elsewhere(summary: dict, summary_path: Path) -> str | None:
+    """None when the run a training summary names is in the current store; otherwise why not, and what to
+    do. Outputs restored from a DVC remote or the run-cache name runs in the store that trained them."""
+    run_id = summary.get("mlflow_run_id")
+    if not run_id:
+        return f"{summary_path} names no MLflow run; retrain the model with its stage (`dvc repro -f train@...`)"
+    try:
+        MlflowClient().get_run(run_id)
+        return None
+    except MlflowException:
+        pass
+    recorded = summary.get("mlflow_tracking_uri", "a store this summary does not name")
+    return (
+        f"MLflow run {run_id} (named in {summary_path}) lives in another store: it was recorded in {recorded}, "
+        f"not in {store_name(mlflow.get_tracking_uri())}. The model was trained elsewhere (restored from the DVC "
+        "remote or the run-cache). Point MLFLOW_TRACKING_URI at the store that trained it (a team's server: "
+        "README, Team setup), or retrain it into this store (`dvc repro -f train@<task>-<variant>`)"
+    )
+
+
 def experiment_id(name: str) -> str:
     """The experiment's id, created on first use; a local store keeps its artifacts beside mlflow.db."""
     client = MlflowClient()

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import keras
 import mlflow
-from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 from rnncompare import lineage, tracking
 from rnncompare.config import load_params
@@ -57,22 +55,17 @@ def load_model(path: Path) -> keras.Model:
 
 def record_evaluation(
     summary_path: Path, model_path: Path, metrics: dict, tests: dict, data_dir: Path, pictures
-) -> str:
-    """Add evaluate's test metrics, plot and lineage to the model's run (named in its summary)."""
+) -> str | None:
+    """Add evaluate's test metrics, plot and lineage to the model's run (named in its summary). Returns
+    the run's id, or None when the run lives in another store: the metrics file is then the record."""
     summary = json.loads(Path(summary_path).read_text())
-    run_id = summary.get("mlflow_run_id")
-    if not run_id:
-        raise PipelineError(
-            f"{summary_path} names no MLflow run; retrain the model with its stage (`dvc repro -f train@...`)."
-        )
-    try:
-        MlflowClient().get_run(run_id)
-    except MlflowException:
-        raise PipelineError(
-            f"MLflow run {run_id} (from {summary_path}) is not in the store {mlflow.get_tracking_uri()}; "
-            "retrain against this store (`dvc repro -f train@...`) or point MLFLOW_TRACKING_URI at the store "
-            "that trained it."
-        ) from None
+    if not summary.get("mlflow_run_id"):
+        raise PipelineError(tracking.run_elsewhere(summary, summary_path) + ".")
+    elsewhere = tracking.run_elsewhere(summary, summary_path)
+    if elsewhere:
+        log.warning("test metrics not recorded in MLflow: %s.", elsewhere)
+        return None
+    run_id = summary["mlflow_run_id"]
     locked = lineage.locked_stage_of(model_path)
     if locked:
         expected = locked.get(f"dvc.lock.{model_path}")
@@ -115,7 +108,8 @@ def main() -> None:
     write_json(arguments.metrics, metrics)
     pictures = [arguments.plot_png]
     run_id = record_evaluation(arguments.summary, arguments.model, metrics, tests, arguments.data, pictures)
-    log.info("test metrics added to MLflow run %s", run_id)
+    if run_id:
+        log.info("test metrics added to MLflow run %s", run_id)
     for name, values in metrics.items():
         log.info("%s: %s", name, ", ".join(f"{k} {v:.4f}" for k, v in values.items() if isinstance(v, float)))
 

@@ -94,8 +94,15 @@ def register(task: str, variants: list[str], data_dir: Path, metrics_dir: Path, 
     choice = settings.champion_of(task)
     scores = {variant: metric_of(metrics_dir / f"{task}-{variant}.json", choice.metric) for variant in variants}
     best = (max if choice.direction == "max" else min)(scores, key=scores.__getitem__)
-    summary = json.loads((models_dir / f"{task}-{best}.json").read_text())
+    summary_path = models_dir / f"{task}-{best}.json"
+    summary = json.loads(summary_path.read_text())
     name = f"{settings.model_prefix}-{task}"
+    elsewhere = tracking.run_elsewhere(summary, summary_path)
+    if elsewhere:
+        log.warning("%s: %s not registered: %s.", name, best, elsewhere)
+        reason = f"not registered: {elsewhere}"
+        return {"variant": best, "version": None, "value": scores[best], "candidates": scores, "promoted": False,
+                "reason": reason, "mlflow_run_id": summary.get("mlflow_run_id")}  # fmt: skip
     digest = champion.digest_of_test_data(data_dir)
     client = MlflowClient()
     try:

@@ -57,13 +57,23 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
 
 
-def run_link(summary: dict, ui: str) -> str:
+def ui_of(store: str) -> str:
+    """Where a store's runs are browsed: a server is its own UI; a local store's is `make ui`'s."""
+    return store.rstrip("/") if urlparse(store).scheme in ("http", "https") else "http://127.0.0.1:5000"
+
+
+def run_link(summary: dict, store: str) -> str:
+    """A link to the model's run, in the UI of the store that recorded it."""
     if not summary.get("mlflow_run_id"):
         return "—"
-    return f"[run]({ui}/#/experiments/{summary.get('mlflow_experiment_id', '0')}/runs/{summary['mlflow_run_id']})"
+    recorded = summary.get("mlflow_tracking_uri", store)
+    if recorded != store and urlparse(recorded).scheme not in ("http", "https"):
+        return f"in another store ({recorded})"
+    page = f"#/experiments/{summary.get('mlflow_experiment_id', '0')}/runs/{summary['mlflow_run_id']}"
+    return f"[run]({ui_of(recorded)}/{page})"
 
 
-def table(task: str, names: list[str], metrics: dict, summaries: dict, ui: str) -> list[str]:
+def table(task: str, names: list[str], metrics: dict, summaries: dict, store: str) -> list[str]:
     columns = COLUMNS[task]
     lines = [
         "| model | " + " | ".join(columns) + " | parameters | epochs | train s | device | MLflow |",
@@ -75,9 +85,23 @@ def table(task: str, names: list[str], metrics: dict, summaries: dict, ui: str) 
         cells = [f"{values[column]:.4f}" if column in values else "—" for column in columns]
         lines.append(
             f"| {name} | " + " | ".join(cells) + f" | {summary['parameters']:,} | {summary['epochs_run']} | "
-            f"{summary['train_seconds']:.0f} | {summary['device']} ({summary['backend']}) | {run_link(summary, ui)} |"
+            f"{summary['train_seconds']:.0f} | {summary['device']} ({summary['backend']}) | "
+            f"{run_link(summary, store)} |"
         )
     return lines
+
+
+def champion_line(task: str, best: dict) -> str:
+    if best.get("version") is None:
+        this_run = best.get("this_run", {})
+        return (
+            f"No champion in this store's registry. This run's best, {task}-{this_run.get('variant')}, was "
+            f"{this_run.get('reason', 'not registered')}."
+        )
+    return (
+        f"Champion: **{task}-{best['variant']}** ({best['metric']} {best['value']:.4f}), "
+        f"registered as `{best['uri']}` (version {best['version']})."
+    )
 
 
 def plot_curves(path: Path, task: str, histories: dict) -> None:
@@ -120,8 +144,8 @@ def main() -> None:
     arguments = parser.parse_args()
     params = load_params(arguments.params)
     models = arguments.models or [f"{task}-{variant}" for task in TASKS for variant in params.models]
-    uri = tracking.tracking_uri(params.mlflow)
-    ui = uri.rstrip("/") if urlparse(uri).scheme in ("http", "https") else "http://127.0.0.1:5000"
+    store = tracking.store_name(tracking.tracking_uri(params.mlflow))
+    ui = ui_of(store)
 
     page = [
         "# Recurrent variants compared",
@@ -139,11 +163,9 @@ def main() -> None:
             plot_curves(folder / f"{task}-validation.png", task, histories)
             plot_bars(folder / f"{task}-test.png", task, metrics)
             champion = Path(f"models/champion-{task}.json")
-            page += ["", f"## {task}", ""] + table(task, names, metrics, summaries, ui)
+            page += ["", f"## {task}", ""] + table(task, names, metrics, summaries, store)
             if champion.is_file():
-                best = json.loads(champion.read_text())
-                page += ["", f"Champion: **{task}-{best['variant']}** ({best['metric']} {best['value']:.4f}), "
-                         f"registered as `{best['uri']}` (version {best['version']})."]  # fmt: skip
+                page += ["", champion_line(task, json.loads(champion.read_text()))]
             page += [
                 "",
                 f"![{task} validation curves]({task}-validation.png)",
@@ -161,7 +183,7 @@ def main() -> None:
             if partner:
                 rows[partner] = read_json(Path(f"metrics/{partner}.json"))
                 summaries[partner] = read_json(Path(f"models/{partner}.json"))
-            page += table(task, list(rows), rows, summaries, ui) + [""]
+            page += table(task, list(rows), rows, summaries, store) + [""]
         (folder / "index.md").write_text("\n".join(page) + "\n")
     log.info("wrote %s/index.md", arguments.out)
 

@@ -94,7 +94,12 @@ def record_in_mlflow(task: str, data_dir: Path, outputs: TrainOutputs):
         model_uri = tracking.log_model(model, data.tests["test"][0][:2], task)
         mlflow.log_artifact(str(outputs.history_png), "plots")
         run = mlflow.active_run().info
-        return {"mlflow_experiment_id": run.experiment_id, "mlflow_run_id": run.run_id, "mlflow_model_uri": model_uri}
+        return {
+            "mlflow_tracking_uri": tracking.store_name(mlflow.get_tracking_uri()),
+            "mlflow_experiment_id": run.experiment_id,
+            "mlflow_run_id": run.run_id,
+            "mlflow_model_uri": model_uri,
+        }
 
     return record
 

@@ -33,13 +33,13 @@ VARIANTS = ("rnn", "lstm", "gru", "lnlstm", "bilstm")
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 
 
-def tiny_profile(mnist_mini: Path) -> str:
+def tiny_profile(mirror: Path) -> str:
     """Every variant at its smallest, one or two epochs: the whole pipeline in a few minutes."""
     models = "\n".join(f"  {variant}: {{units: 8, layers: 1}}" for variant in VARIANTS)
     return (
         textwrap.dedent(f"""\
         sum: {{train_size: 256, validation_size: 64, test_size: 64}}
-        mnist: {{sources: [{mnist_mini}], allow_non_canonical: true}}
+        mnist: {{sources: ['{mirror}'], allow_non_canonical: true}}
         train:
           sum: {{epochs: 2, patience: 2, cosine_decay: false}}
           mnist: {{epochs: 1, patience: 2, cosine_decay: false, train_size: 256, dropout: 0.0,
@@ -81,12 +81,12 @@ def trained_stages(output: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory, mnist_mini) -> Path:
+def clone(tmp_path_factory, mnist_like) -> Path:
     """A git clone of the working tree after `make repro PROFILE=tiny`, nothing committed since."""
     clone = tmp_path_factory.mktemp("experiments") / "repo"
     shutil.copytree(REPO_ROOT, clone, ignore=lambda folder, names: [n for n in names if n in LOCAL_STATE])
     (clone / ".venv").symlink_to(VENV_BIN.parent)
-    (clone / "profiles" / "tiny.yaml").write_text(tiny_profile(mnist_mini))
+    (clone / "profiles" / "tiny.yaml").write_text(tiny_profile(mnist_like))
     run("git", "init", "-q", cwd=clone)
     run(*GIT, "add", "-A", cwd=clone)
     run(*GIT, "commit", "-q", "-m", "clone", cwd=clone)
@@ -163,11 +163,11 @@ def test_mlflow_keras_loads_every_variant_after_import_rnncompare(clone, tmp_pat
     assert result.stdout.split() == ["Functional"] * len(VARIANTS)
 
 
-def test_predict_with_both_champions_and_with_a_custom_cell_run(clone, mnist_mini):
+def test_predict_with_both_champions_and_with_a_custom_cell_run(clone, mnist_like):
     bits = run_module("rnncompare.predict", "--champion", "sum", "--bits", "0110100111", cwd=clone)
     assert bits.returncode == 0, bits.stderr[-3000:]
     assert bits.stdout.startswith("0110100111: sum ") and "true 6" in bits.stdout
-    images = str(mnist_mini / "t10k-images-idx3-ubyte.gz")
+    images = str(mnist_like / "t10k-images-idx3-ubyte.gz")
     digits = run_module("rnncompare.predict", "--champion", "mnist", "--idx", images, "--show", "2", cwd=clone)
     assert digits.returncode == 0, digits.stderr[-3000:]
     assert digits.stdout.startswith("image 0: ")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 
 from rnncompare.outputs import load_arrays
 from rnncompare.profiles import apply_profile
-from tests.conftest import REPO_ROOT, inherited_environment, run_module
+from tests.conftest import MNIST_LIKE_T10K, REPO_ROOT, inherited_environment, run_module
 
 DVC = str(Path(sys.executable).with_name("dvc"))
 LOCAL_STATE = {".venv", ".git", "data", "mlflow.db", "mlartifacts", ".pytest_cache", ".ruff_cache", "tmp"}
@@ -33,17 +34,21 @@ def dvc(*arguments: str, cwd: Path, stdout_only: bool = False) -> str:
     return result.stdout if stdout_only else result.stdout + result.stderr
 
 
+def read_mnist_from(params: Path, mirror: Path) -> None:
+    """Point mnist.sources at the tests' own MNIST-shaped mirror alone (it is not canonical MNIST)."""
+    text = re.sub(r"(?m)^  sources: .*$", f"  sources: ['{mirror}']", params.read_text())
+    params.write_text(re.sub(r"(?m)^  allow_non_canonical: false.*$", "  allow_non_canonical: true", text))
+
+
 @pytest.fixture
-def repository(tmp_path, mnist_mini) -> Path:
+def repository(tmp_path, mnist_like) -> Path:
     """A copy of the working tree, as a fresh git repository, with the CI profile applied."""
     copy = tmp_path / "repo"
     shutil.copytree(REPO_ROOT, copy, ignore=lambda directory, names: [n for n in names if n in LOCAL_STATE])
     (copy / "dvc.lock").unlink(missing_ok=True)
     subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
     apply_profile(copy / "profiles" / "ci.yaml", copy / "params.yaml")
-    # The copy lives elsewhere, so the profile's relative mirror path is made absolute.
-    text = (copy / "params.yaml").read_text().replace("../shared/data/mnist-mini", str(mnist_mini))
-    (copy / "params.yaml").write_text(text)
+    read_mnist_from(copy / "params.yaml", mnist_like)
     return copy
 
 
@@ -51,8 +56,9 @@ def repository(tmp_path, mnist_mini) -> Path:
 def test_dvc_repro_builds_both_datasets_then_reruns_nothing(repository):
     first = dvc("repro", "generate_sum", "fetch_mnist", cwd=repository)
     assert "Running stage 'generate_sum'" in first and "Running stage 'fetch_mnist'" in first
-    assert load_arrays(repository / "data" / "mnist" / "train.npz")["images"].shape == (5000, 28, 28)
-    assert load_arrays(repository / "data" / "mnist" / "test.npz")["labels"].shape == (10000,)
+    train, test = (load_arrays(repository / "data" / "mnist" / f"{split}.npz") for split in ("train", "test"))
+    assert train["images"].shape == (MNIST_LIKE_T10K // 2, 28, 28)  # the CI profile's t10k split
+    assert test["labels"].shape == (MNIST_LIKE_T10K // 2,)
     sums = load_arrays(repository / "data" / "sum" / "test_5x.npz")
     np.testing.assert_array_equal(sums["sums"], sums["bits"].sum(axis=(1, 2)))
 
@@ -157,3 +163,70 @@ def test_a_variant_is_one_params_section_that_every_stage_and_the_ci_profile_fol
     params.write_text(text)
     stages = dvc("stage", "list", "--name-only", cwd=repository, stdout_only=True).split()
     assert not [stage for stage in stages if "gru3" in stage]
+
+
+def module_level_imports(tree) -> list:
+    """Import statements that run on import (those inside functions run only when called)."""
+    import ast
+
+    found, pending = [], list(ast.iter_child_nodes(tree))
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            pending += list(ast.iter_child_nodes(node))
+    return found
+
+
+def imported_code(module: str) -> set[str]:
+    """Every file of this project that `python -m module` imports, followed through imports."""
+    import ast
+
+    seen: set[str] = set()
+    pending = [module]
+    while pending:
+        name = pending.pop()
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):  # a package's __init__ runs before its modules
+            package = Path(*parts[:depth]) / "__init__.py"
+            if (REPO_ROOT / package).is_file():
+                seen.add(str(package))
+        path = Path(*parts).with_suffix(".py")
+        if not (REPO_ROOT / path).is_file() or str(path) in seen:
+            continue
+        seen.add(str(path))
+        for node in module_level_imports(ast.parse((REPO_ROOT / path).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                pending += [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                pending += [alias.name for alias in node.names]
+    return {file for file in seen if file.split("/")[0] in ("rnncompare", "stages")}
+
+
+def test_every_stage_depends_on_the_code_it_imports():
+    import yaml
+
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        stage = stage.get("do", stage)
+        module = re.search(r"python -m (\S+)", stage["cmd"]).group(1)
+        deps = [dep for dep in stage["deps"] if "${" not in dep]
+        missing = [
+            file for file in imported_code(module) if not any(file == dep or file.startswith(dep + "/") for dep in deps)
+        ]
+        assert not missing, f"dvc.yaml stage {name} imports {sorted(missing)} but does not depend on it"
+
+
+def test_the_report_and_the_gate_are_no_dependency_of_training():
+    import yaml
+
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    report_only = imported_code("stages.report") - imported_code("stages.train") - imported_code("stages.evaluate")
+    gate = imported_code("stages.check")
+    for stage in ("train", "evaluate"):
+        assert "stages/report.py" in report_only and not report_only & set(stages[stage]["deps"])
+        assert {"stages/check.py", "rnncompare/gate.py"} <= gate and not {
+            "stages/check.py",
+            "rnncompare/gate.py",
+        } & set(stages[stage]["deps"])

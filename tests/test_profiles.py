@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from rnncompare.config import load_params
+from rnncompare.config import CANONICAL_MNIST_MIRRORS, load_params
 from rnncompare.errors import PipelineError
 from rnncompare.profiles import apply_profile
 from tests.conftest import REPO_ROOT
@@ -19,7 +19,8 @@ def test_ci_profile_lands_in_params_yaml_with_comments_kept(params_copy):
     apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
     params = load_params(params_copy)
     assert params.sum.train_size == 2000
-    assert params.mnist.sources == ("../shared/data/mnist-mini",)
+    assert params.mnist.sources == ("../shared/data/mnist-mini", *CANONICAL_MNIST_MIRRORS)
+    assert params.mnist.files == "t10k-split" and params.mnist.allow_non_canonical is False
     assert "# bits per sequence (L)" in params_copy.read_text()
 
 

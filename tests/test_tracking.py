@@ -15,7 +15,7 @@ import pytest
 import requests
 import yaml
 
-from tests.conftest import MNIST_MINI, REPO_ROOT, run_module
+from tests.conftest import MNIST_LIKE_T10K, REPO_ROOT, run_module
 
 EPOCHS = 2
 
@@ -162,7 +162,7 @@ def test_the_run_holds_the_curves_and_confusion_matrix_as_pictures(logged_run, m
     assert sorted(item["path"] for item in files["files"]) == ["plots/gru.png", "plots/mnist-gru.png"]
 
 
-def test_the_champion_is_registered_and_loads_by_alias(logged_run, mlflow_server, tiny_data):
+def test_the_champion_is_registered_and_loads_by_alias(logged_run, mlflow_server, tiny_data, mnist_like):
     import mlflow
 
     folder = logged_run["folder"]
@@ -182,12 +182,12 @@ def test_the_champion_is_registered_and_loads_by_alias(logged_run, mlflow_server
     accuracy = float(np.mean(np.asarray(model.predict(images)).argmax(axis=1) == labels))
     assert accuracy == pytest.approx(champion["value"])
     predicted = run_module(
-        "rnncompare.predict", "--champion", "mnist", "--idx", str(MNIST_MINI / "t10k-images-idx3-ubyte.gz"),
-        "--labels", str(MNIST_MINI / "t10k-labels-idx1-ubyte.gz"),
+        "rnncompare.predict", "--champion", "mnist", "--idx", str(mnist_like / "t10k-images-idx3-ubyte.gz"),
+        "--labels", str(mnist_like / "t10k-labels-idx1-ubyte.gz"),
         "--params", str(folder / "params.yaml"), cwd=folder, env={"MLFLOW_TRACKING_URI": mlflow_server},
     )  # fmt: skip
     assert predicted.returncode == 0, predicted.stderr[-2000:]
-    assert f"accuracy {accuracy:.4f} on 10000 images" in predicted.stdout
+    assert f"accuracy {accuracy:.4f} on {MNIST_LIKE_T10K} images" in predicted.stdout
 
 
 def test_an_unreachable_server_fails_the_stage_before_training(tiny_data, tmp_path):
