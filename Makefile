@@ -39,9 +39,11 @@ repro: $(VENV)/installed
 	$(PARAMS_STEP)
 	dvc repro $(REPRO_PULL) $(REPRO_OR_RESTORE)
 
-# Data, models and run-cache entries to and from the default DVC remote.
+# Data, models and run-cache entries to and from the default DVC remote. The second step of push
+# sends what the run-cache entries name that `dvc push` leaves out (rnncompare/runcache.py).
 push: $(VENV)/installed
 	dvc push --run-cache
+	python -m rnncompare.runcache
 pull: $(VENV)/installed
 	dvc pull --run-cache --allow-missing
 

@@ -1,6 +1,7 @@
 """Fetch MNIST's files, each from the first source that serves it verified by SHA-256."""
 
 import logging
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,7 @@ class Mirror:
         if not self.is_remote:
             self.directory = Path(url2pathname(parsed.path) if parsed.scheme == "file" else source)
             # Relative to the repository, also from DVC's experiment copies under .dvc/tmp/exps
-            self.directory = repository_root() / self.directory
+            self.directory = Path(os.path.normpath(repository_root() / self.directory))
         self.dead_because: str | None = None
         self._declared: dict[str, str] | None = None
 

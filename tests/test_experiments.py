@@ -8,11 +8,9 @@ The tests share one pipeline and run in file order: the later ones change its wo
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -21,75 +19,29 @@ import pytest
 import requests
 
 from rnncompare.lineage import file_md5
+from tests.clones import (
+    GIT,
+    TASKS,
+    VARIANTS,
+    VENV_BIN,
+    copy_repository,
+    environment,
+    make,
+    mlflow_runs,
+    run,
+    tiny_profile,
+    trained_stages,
+)
 from tests.conftest import REPO_ROOT, run_module
 from tests.test_tracking import free_port
 
 pytestmark = pytest.mark.slow
-VENV_BIN = Path(sys.executable).parent
-LOCAL_STATE = {".venv", ".git", "data", "models", "plots", "reports", "mlflow.db", "mlartifacts", "cache", "tmp"}
-LOCAL_STATE |= {".pytest_cache", ".ruff_cache", "dvc_plots"}
-TASKS = ("sum", "mnist")
-VARIANTS = ("rnn", "lstm", "gru", "lnlstm", "bilstm")
-GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
-
-
-def tiny_profile(mirror: Path) -> str:
-    """Every variant at its smallest, one or two epochs: the whole pipeline in a few minutes."""
-    models = "\n".join(f"  {variant}: {{units: 8, layers: 1}}" for variant in VARIANTS)
-    return (
-        textwrap.dedent(f"""\
-        sum: {{train_size: 256, validation_size: 64, test_size: 64}}
-        mnist: {{sources: ['{mirror}'], allow_non_canonical: true}}
-        train:
-          sum: {{epochs: 2, patience: 2, cosine_decay: false}}
-          mnist: {{epochs: 1, patience: 2, cosine_decay: false, train_size: 256, dropout: 0.0,
-                  augment_shift: 0.0, augment_rotation: 0.0}}
-        check: {{baseline: baselines/ci.yaml}}
-        models:
-        """)
-        + models
-        + "\n"
-    )
-
-
-def environment() -> dict:
-    """As a user's shell after `make`: this environment's tools first, the repository's own store."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("MLFLOW_", "DVC_", "PYTHONPATH"))}
-    return {**env, "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"}
-
-
-def run(*command: str, cwd: Path, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environment())
-    if check:
-        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    return result
-
-
-def make(*arguments: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    return run("make", "-o", ".venv/installed", *arguments, cwd=cwd, check=check)
-
-
-def mlflow_runs(clone: Path, task: str):
-    import mlflow
-
-    mlflow.set_tracking_uri(f"sqlite:///{clone / 'mlflow.db'}")
-    return mlflow.search_runs(experiment_names=[f"rnncompare-{task}"], filter_string="tags.variant != ''")
-
-
-def trained_stages(output: str) -> list[str]:
-    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage 'train@")]
 
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory, mnist_like) -> Path:
     """A git clone of the working tree after `make repro PROFILE=tiny`, nothing committed since."""
-    clone = tmp_path_factory.mktemp("experiments") / "repo"
-    shutil.copytree(REPO_ROOT, clone, ignore=lambda folder, names: [n for n in names if n in LOCAL_STATE])
-    (clone / ".venv").symlink_to(VENV_BIN.parent)
-    (clone / "profiles" / "tiny.yaml").write_text(tiny_profile(mnist_like))
-    run("git", "init", "-q", cwd=clone)
-    run(*GIT, "add", "-A", cwd=clone)
-    run(*GIT, "commit", "-q", "-m", "clone", cwd=clone)
+    clone = copy_repository(tmp_path_factory.mktemp("experiments") / "repo", tiny_profile(mnist_like))
     make("repro", "PROFILE=tiny", cwd=clone)
     return clone
 
