@@ -8,11 +8,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, default_params
 
 VENV_BIN = Path(sys.executable).parent
 LOCAL_STATE = {".venv", ".git", "data", "models", "plots", "reports", "mlflow.db", "mlartifacts", "cache", "tmp"}
-LOCAL_STATE |= {".pytest_cache", ".ruff_cache", "dvc_plots"}
+LOCAL_STATE |= {".pytest_cache", ".ruff_cache", "dvc_plots", "config.local"}
 TASKS = ("sum", "mnist")
 VARIANTS = ("rnn", "lstm", "gru", "lnlstm", "bilstm")
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
@@ -57,6 +57,7 @@ def copy_repository(destination: Path, profile: str, variants=VARIANTS) -> Path:
     """The working tree as a fresh git repository (one commit), with `profiles/tiny.yaml` and this venv."""
     shutil.copytree(REPO_ROOT, destination, ignore=lambda folder, names: [n for n in names if n in LOCAL_STATE])
     (destination / ".venv").symlink_to(VENV_BIN.parent)
+    default_params(destination)
     (destination / "profiles" / "tiny.yaml").write_text(profile)
     if tuple(variants) != VARIANTS:
         keep_only_variants(destination / "params.yaml", variants)

@@ -23,6 +23,29 @@ MNIST_MINI = REPO_ROOT.parent / "shared" / "data" / "mnist-mini"
 MNIST_LIKE_T10K = 3000  # images in the t10k files of the tests' MNIST-shaped mirror
 
 
+@functools.cache
+def default_params_text() -> str:
+    """params.yaml as the tests specify it: the working file, or the committed one while the working
+    file holds a profile's values (`make repro PROFILE=ci` leaves them there)."""
+    from rnncompare.profiles import profiles_in
+
+    working = REPO_ROOT / "params.yaml"
+    if not profiles_in(working):
+        return working.read_text()
+    committed = subprocess.run(["git", "show", "HEAD:params.yaml"], cwd=REPO_ROOT, capture_output=True, text=True)
+    if committed.returncode != 0:
+        pytest.fail(f"{working} holds a profile's values and git has no committed copy: run `make reset-params`")
+    return committed.stdout
+
+
+def default_params(folder: Path) -> Path:
+    """A copy of the default params.yaml in `folder`."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    path = Path(folder) / "params.yaml"
+    path.write_text(default_params_text())
+    return path
+
+
 # Every cell kind in its smallest useful size, named as the variants in params.yaml.
 VARIANTS = {
     "rnn": ModelParams(cell="simple", units=8),
@@ -166,9 +189,9 @@ def tiny_data(tmp_path_factory, mnist_like) -> Path:
 
 
 @pytest.fixture
-def tiny_params() -> Params:
+def tiny_params(tmp_path) -> Params:
     """The committed params.yaml, shrunk so that every model trains in seconds."""
-    params = load_params(REPO_ROOT / "params.yaml")
+    params = load_params(default_params(tmp_path))
     small = dataclasses.replace(TINY_TRAINING, train_size=512)
     models = {name: dataclasses.replace(model, units=8, layers=1) for name, model in params.models.items()}
     return dataclasses.replace(params, models=models, train=dataclasses.replace(params.train, sum=small, mnist=small))

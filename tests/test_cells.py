@@ -13,7 +13,7 @@ import pytest
 
 from rnncompare import registry
 from rnncompare.config import ModelParams, load_params
-from tests.conftest import REPO_ROOT, run_module
+from tests.conftest import REPO_ROOT, default_params, default_params_text, run_module
 from tests.test_tracking import tiny_params_file
 
 MINIMAL_CELL = textwrap.dedent('''
@@ -62,7 +62,7 @@ def test_the_registry_lists_keras_cells_and_every_module_of_ours_without_importi
 
 def test_an_unknown_cell_is_refused_naming_every_known_one(tmp_path):
     params = tmp_path / "params.yaml"
-    params.write_text((REPO_ROOT / "params.yaml").read_text().replace("cell: gru", "cell: peephole"))
+    params.write_text(default_params_text().replace("cell: gru", "cell: peephole"))
     with pytest.raises(Exception, match=r"models\.gru\.cell = 'peephole' is invalid; expected one of 'simple', "):
         load_params(params)
 
@@ -96,10 +96,10 @@ def test_a_new_cell_is_one_module_that_trains_logs_and_loads_in_a_fresh_process(
     assert shape == "(2, 1)" and module.endswith("/code/rnncompare/cells/minimal.py")  # carried by the model
 
 
-def test_a_task_level_override_is_said_in_the_log_and_recorded_as_built(caplog):
+def test_a_task_level_override_is_said_in_the_log_and_recorded_as_built(caplog, tmp_path):
     from stages.train import recipe, run_params
 
-    params = load_params(REPO_ROOT / "params.yaml")
+    params = load_params(default_params(tmp_path))
     params = dataclasses.replace(params, models={**params.models, "gru3": ModelParams(cell="gru", layers=3)})
     with caplog.at_level(logging.INFO):
         plan = recipe(params, "sum", "gru3", None)

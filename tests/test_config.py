@@ -6,7 +6,7 @@ import pytest
 
 from rnncompare.config import Params, load_params
 from rnncompare.errors import PipelineError
-from tests.conftest import REPO_ROOT
+from tests.conftest import default_params
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -15,8 +15,8 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_committed_params_and_profiles_are_valid():
-    params = load_params(REPO_ROOT / "params.yaml")
+def test_committed_params_and_profiles_are_valid(tmp_path):
+    params = load_params(default_params(tmp_path))
     assert isinstance(params, Params)
     assert params.mnist.allow_non_canonical is False  # the default asks for canonical MNIST
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, default_params_text
 
 
 def run_python(code: str) -> subprocess.CompletedProcess:
@@ -12,7 +12,7 @@ def run_python(code: str) -> subprocess.CompletedProcess:
 
 def test_applying_a_profile_loads_neither_keras_nor_tensorflow(tmp_path):
     params = tmp_path / "params.yaml"
-    params.write_text((REPO_ROOT / "params.yaml").read_text())
+    params.write_text(default_params_text())
     result = run_python(
         "import runpy, sys\n"
         f"sys.argv = ['profiles', 'profiles/ci.yaml', {str(params)!r}]\n"

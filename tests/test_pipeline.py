@@ -13,10 +13,10 @@ import pytest
 
 from rnncompare.outputs import load_arrays
 from rnncompare.profiles import apply_profile
-from tests.conftest import MNIST_LIKE_T10K, REPO_ROOT, inherited_environment, run_module
+from tests.clones import LOCAL_STATE
+from tests.conftest import MNIST_LIKE_T10K, REPO_ROOT, default_params, inherited_environment, run_module
 
 DVC = str(Path(sys.executable).with_name("dvc"))
-LOCAL_STATE = {".venv", ".git", "data", "mlflow.db", "mlartifacts", ".pytest_cache", ".ruff_cache", "tmp"}
 
 
 def dvc(*arguments: str, cwd: Path, stdout_only: bool = False) -> str:
@@ -46,6 +46,7 @@ def repository(tmp_path, mnist_like) -> Path:
     copy = tmp_path / "repo"
     shutil.copytree(REPO_ROOT, copy, ignore=lambda directory, names: [n for n in names if n in LOCAL_STATE])
     (copy / "dvc.lock").unlink(missing_ok=True)
+    default_params(copy)
     subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
     apply_profile(copy / "profiles" / "ci.yaml", copy / "params.yaml")
     read_mnist_from(copy / "params.yaml", mnist_like)

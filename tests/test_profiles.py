@@ -1,18 +1,16 @@
 """A profile writes its values over params.yaml, keeps the comments, and refuses unknown keys."""
 
-import shutil
-
 import pytest
 
 from rnncompare.config import CANONICAL_MNIST_MIRRORS, load_params
 from rnncompare.errors import PipelineError
 from rnncompare.profiles import apply_profile
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, default_params
 
 
 @pytest.fixture
 def params_copy(tmp_path):
-    return shutil.copy(REPO_ROOT / "params.yaml", tmp_path / "params.yaml")
+    return default_params(tmp_path)
 
 
 def test_ci_profile_lands_in_params_yaml_with_comments_kept(params_copy):
@@ -86,13 +84,13 @@ def test_a_changed_value_loses_the_comment_that_described_the_old_one(params_cop
     assert "    reduce_lr_patience: 3\n" in text and "null" in text  # nulls it did not set stay null
 
 
-def test_applying_a_profile_twice_changes_nothing_and_profiles_do_not_stack(params_copy):
+def test_applying_a_profile_twice_changes_nothing_and_profiles_do_not_stack(params_copy, tmp_path):
     apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
     once = params_copy.read_text()
     apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
     assert params_copy.read_text() == once
     apply_profile(REPO_ROOT / "profiles" / "mnist-mini.yaml", params_copy)
-    params, defaults = load_params(params_copy), load_params(REPO_ROOT / "params.yaml")
+    params, defaults = load_params(params_copy), load_params(default_params(tmp_path / "defaults"))
     assert params.train == defaults.train and params.models == defaults.models and params.sum == defaults.sum
     assert params.mnist.sources == ("../shared/data/mnist-mini",)
 
@@ -137,13 +135,13 @@ def test_the_committed_dvc_lock_is_that_of_the_mnist_mini_profile(params_copy):
             assert found == value, f"dvc.lock {stage}: {key} = {value!r}, params.yaml with mnist-mini: {found!r}"
 
 
-def test_reset_puts_back_every_default_even_once_committed(params_copy):
+def test_reset_puts_back_every_default_even_once_committed(params_copy, tmp_path):
     from rnncompare.profiles import profiles_in, reset
 
     apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params_copy)
     reset(params_copy)
     assert profiles_in(params_copy) == {}
-    assert load_params(params_copy) == load_params(REPO_ROOT / "params.yaml")
+    assert load_params(params_copy) == load_params(default_params(tmp_path / "defaults"))
 
 
 def test_a_deleted_section_leaves_no_stray_profile_comment_behind(params_copy):

@@ -15,7 +15,7 @@ import pytest
 import requests
 import yaml
 
-from tests.conftest import MNIST_LIKE_T10K, REPO_ROOT, run_module
+from tests.conftest import MNIST_LIKE_T10K, REPO_ROOT, default_params_text, run_module
 
 EPOCHS = 2
 
@@ -55,7 +55,7 @@ def mlflow_server(tmp_path_factory):
 
 def tiny_params_file(path, epochs=EPOCHS, learning_rate=0.01):
     """params.yaml as committed, with models and training small enough to run in seconds."""
-    document = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    document = yaml.safe_load(default_params_text())
     for task in ("sum", "mnist"):
         document["train"][task].update(
             epochs=epochs, batch_size=32, learning_rate=learning_rate, patience=epochs, train_size=256

@@ -119,11 +119,11 @@ def test_a_task_level_layers_value_overrides_every_variants_own(tiny_params):
     assert recipe(params, "mnist", "lstm", None).model.layers == 3
 
 
-def test_every_committed_preset_names_a_known_task_and_cell():
+def test_every_committed_preset_names_a_known_task_and_cell(tmp_path):
     from rnncompare.config import load_params
-    from tests.conftest import REPO_ROOT
+    from tests.conftest import default_params
 
-    presets = load_params(REPO_ROOT / "params.yaml").presets
+    presets = load_params(default_params(tmp_path)).presets
     assert set(presets) == {"seed000", "seed001", "seed002"}
     assert presets["seed000"].model.forget_bias == 0.8 and presets["seed000"].training.optimizer == "sgd"
     assert presets["seed002"].model.bidirectional
