@@ -29,7 +29,7 @@ PARAMS_STEP = $(if $(PROFILE),python -m rnncompare.profiles profiles/$(PROFILE).
 REPRO_OR_RESTORE = || { status=$$?; echo "dvc repro failed: restoring the last good outputs (dvc checkout dvc.yaml)" >&2; \
 	dvc checkout --quiet dvc.yaml || true; exit $$status; }
 
-# With a default DVC remote (README, "Sharing results"), repro runs `dvc repro --pull`: what
+# With a default DVC remote (README, "Team setup"), repro runs `dvc repro --pull`: what
 # unchanged stages need, and every stage someone pushed with these params and code (the run-cache),
 # come from the remote instead of being recomputed. PULL=0 leaves the remote alone.
 PULL ?= 1

@@ -53,11 +53,23 @@ def keep_only_variants(params: Path, variants) -> None:
     params.write_text("".join(kept))
 
 
+def without_remotes(config: Path) -> None:
+    """A copy of the project never talks to the team's DVC remote, should .dvc/config name one."""
+    from configobj import ConfigObj
+
+    settings = ConfigObj(str(config))
+    for section in [name for name in settings if name.startswith("remote")]:
+        del settings[section]
+    settings.get("core", {}).pop("remote", None)
+    settings.write()
+
+
 def copy_repository(destination: Path, profile: str, variants=VARIANTS) -> Path:
     """The working tree as a fresh git repository (one commit), with `profiles/tiny.yaml` and this venv."""
     shutil.copytree(REPO_ROOT, destination, ignore=lambda folder, names: [n for n in names if n in LOCAL_STATE])
     (destination / ".venv").symlink_to(VENV_BIN.parent)
     default_params(destination)
+    without_remotes(destination / ".dvc" / "config")
     (destination / "profiles" / "tiny.yaml").write_text(profile)
     if tuple(variants) != VARIANTS:
         keep_only_variants(destination / "params.yaml", variants)
@@ -69,7 +81,8 @@ def copy_repository(destination: Path, profile: str, variants=VARIANTS) -> Path:
 
 def environment(extra: dict | None = None) -> dict:
     """As a user's shell after `make`: this environment's tools first, the repository's own store."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("MLFLOW_", "DVC_", "PYTHONPATH"))}
+    inherited = ("MLFLOW_", "DVC_", "PYTHONPATH", "PROFILE", "PULL", "GPU", "CI_", "AWS_", "GOOGLE_APPLICATION")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(inherited)}
     return {**env, "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}", **(extra or {})}
 
 
