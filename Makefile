@@ -12,7 +12,7 @@ export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$
 MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
 UI_PORT ?= 5000
 
-.PHONY: repro push pull presets check baseline promote reset-params bench test lint lock ui
+.PHONY: repro push pull sweep server server-stop server-upgrade presets check baseline promote reset-params bench test lint lock ui
 
 # The project itself is installed editable (no download: setuptools is in the lock), so that
 # `import rnncompare` works from any directory, in notebooks and scripts too.
@@ -82,9 +82,34 @@ promote: $(VENV)/installed
 bench: $(VENV)/installed
 	python -m bench.run
 
-# Browse the runs: http://127.0.0.1:$(UI_PORT)
+# Browse the runs: http://127.0.0.1:$(UI_PORT); with MLFLOW_TRACKING_URI at a server, that server is the UI.
 ui: $(VENV)/installed
-	mlflow ui --backend-store-uri $(MLFLOW_STORE) --host 127.0.0.1 --port $(UI_PORT)
+	@case "$(MLFLOW_STORE)" in http://*|https://*) echo "The runs are on the tracking server: open $(MLFLOW_STORE)";; \
+	*) mlflow ui --backend-store-uri $(MLFLOW_STORE) --host 127.0.0.1 --port $(UI_PORT);; esac
+
+# A team's tracking server (README, Team setup): MLflow on PostgreSQL, everything in .mlflow-server/.
+# It listens on 127.0.0.1 unless SERVER_HOST says otherwise; prints the MLFLOW_TRACKING_URI to export.
+SERVER_HOST ?= 127.0.0.1
+SERVER_PORT ?= 5001
+server: $(VENV)/installed
+	@python -m rnncompare.server start --host $(SERVER_HOST) --port $(SERVER_PORT)
+server-stop: $(VENV)/installed
+	python -m rnncompare.server stop
+# After an MLflow upgrade that changes its schema: stop, back up (pg_dump), `mlflow db upgrade`.
+server-upgrade: $(VENV)/installed
+	python -m rnncompare.server upgrade
+
+# A grid of experiments through DVC's queue, JOBS at a time, e.g.
+#   make sweep SWEEP="models.lstm.units=64,128,256"   or   make sweep SWEEP="train.seed=1,2,3" PROFILE=ci
+# Each comma-separated value (and each combination of several SWEEP entries) is one experiment.
+SWEEP ?=
+JOBS ?= 2
+sweep: $(VENV)/installed
+	@test -n "$(SWEEP)" || { echo 'usage: make sweep SWEEP="models.lstm.units=64,128,256" [JOBS=2] [PROFILE=ci]' >&2; exit 2; }
+	$(PARAMS_STEP)
+	dvc exp run --queue $(foreach setting,$(SWEEP),--set-param '$(setting)')
+	dvc exp run --run-all --jobs $(JOBS)
+	dvc exp show --only-changed --drop 'per_class|confusion'
 
 # Test files run in parallel (pytest-xdist), one file per worker: each file shares its fixtures.
 TEST_WORKERS ?= auto

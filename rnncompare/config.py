@@ -180,6 +180,7 @@ class TrainParams:
 
     seed: int = 0
     deterministic: bool = True
+    distribute: Literal["none", "mirrored"] = "none"  # mirrored: tf.distribute.MirroredStrategy (device.py)
     sum: TrainingParams = TrainingParams()
     mnist: TrainingParams = TrainingParams()
 

@@ -1,10 +1,12 @@
-"""What runs the model: seeding, determinism, compilation and the device in use, for each Keras backend."""
+"""What runs the model: seeding, determinism, compilation, the devices in use, for each Keras backend."""
 
+import contextlib
 from dataclasses import dataclass
 
 import keras
 
 from rnncompare.config import ModelParams
+from rnncompare.errors import PipelineError
 
 
 @dataclass(frozen=True)
@@ -15,16 +17,17 @@ class Execution:
     jit_compile: bool | str  # for `model.compile`
 
 
-def execution(model: ModelParams) -> Execution:
+def execution(model: ModelParams, replicas: int = 1) -> Execution:
     """TensorFlow on a GPU: cuDNN, which Keras cannot XLA-compile. On a CPU: XLA for one recurrent
     layer (LSTM +44%, GRU +74% samples/s), none for stacked layers, which XLA's CPU loop over
-    whole-sequence outputs makes 3x slower (measured, LSTM 128 on MNIST rows). JAX always
+    whole-sequence outputs makes 3x slower (measured, LSTM 128 on MNIST rows), and none for several
+    replicas (XLA cannot compile a step whose variables sit on several devices). JAX always
     compiles; PyTorch runs eagerly (Keras' "auto")."""
     if keras.backend.backend() != "tensorflow":
         return Execution(cudnn=False, jit_compile="auto")
     if describe()["device"] != "cpu":
         return Execution(cudnn=True, jit_compile="auto")
-    return Execution(cudnn=False, jit_compile=model.layers == 1)
+    return Execution(cudnn=False, jit_compile=model.layers == 1 and replicas == 1)
 
 
 def configure(seed: int, deterministic: bool, plan: Execution) -> None:
@@ -62,3 +65,24 @@ def describe() -> dict[str, str]:
         if torch.cuda.is_available():
             device = f"gpu: {torch.cuda.get_device_name(0)}"
     return {"backend": backend, "device": device}
+
+
+def distribution(distribute: str) -> tuple[contextlib.AbstractContextManager, int]:
+    """The scope to build and compile the model in, and how many replicas train it.
+
+    `mirrored`: tf.distribute.MirroredStrategy over every local GPU or, on a machine without one,
+    over every logical CPU device (one, unless the process split its CPU before TensorFlow started,
+    as the tests do). Each replica takes an equal share of every batch and the gradients are summed,
+    so `batch_size` stays the global batch."""
+    if distribute == "none":
+        return contextlib.nullcontext(), 1
+    if keras.backend.backend() != "tensorflow":
+        raise PipelineError(
+            f"params.yaml train.distribute = {distribute!r} needs the TensorFlow backend (KERAS_BACKEND is "
+            f"{keras.backend.backend()!r}); set train.distribute: none"
+        )
+    import tensorflow as tf
+
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    strategy = tf.distribute.MirroredStrategy([device.name for device in devices])
+    return strategy.scope(), strategy.num_replicas_in_sync

@@ -21,7 +21,7 @@ from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types import Schema, TensorSpec
 
-from rnncompare import lineage
+from rnncompare import lineage, orphans
 from rnncompare.config import MlflowParams
 from rnncompare.errors import PipelineError
 
@@ -29,6 +29,8 @@ LOCAL_STORE = "mlflow.db"
 LOCAL_ARTIFACTS = "mlartifacts"
 MODEL_NAME = "model"  # the logged model's name inside each run
 HEALTH_TIMEOUT_SECONDS = 5
+SERVER_RETRIES = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                  "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}  # fmt: skip
 PACKAGE = Path(__file__).resolve().parent  # carried inside every logged model
 CODE_FOLDER = "code"
 DIFF_ARTIFACT = "changes.diff"  # a dirty tree's `git diff HEAD`, the run's reproduce tag applies it
@@ -56,6 +58,10 @@ def connect(settings: MlflowParams) -> str:
     uri = tracking_uri(settings)
     scheme = urlparse(uri).scheme
     if scheme in ("http", "https"):
+        # A server that stops answering fails the stage within seconds, not after MLflow's default
+        # retries (7, with backoff: minutes); a user's own settings win.
+        for variable, value in SERVER_RETRIES.items():
+            os.environ.setdefault(variable, value)
         try:
             response = requests.get(f"{uri.rstrip('/')}/health", timeout=HEALTH_TIMEOUT_SECONDS)
             response.raise_for_status()
@@ -136,6 +142,7 @@ def training_run(
     settings: MlflowParams, task: str, name: str, stages: list[str], params: dict, tags: dict
 ) -> Iterator[mlflow.ActiveRun]:
     """One run for one trained model; FAILED if the block raises (or the stage is killed)."""
+    orphans.fail_runs_of_dead_stages()
     experiment = experiment_id(f"{settings.experiment_prefix}-{task}")
     execution = lineage.execution_id()
     parent = _parent_run(experiment, execution)
@@ -146,6 +153,7 @@ def training_run(
         **git,
         **lineage.experiment(),
         **lineage.versions(),
+        **orphans.process_tags(),
         "task": task,
         "dvc.stage": stages[0],
         "pipeline.execution": execution,
@@ -153,11 +161,19 @@ def training_run(
         "reproduce": reproduce,
     }
     description = f"`{name}` on `{task}`. Reproduce:\n\n```\n{reproduce}\n```"
-    with mlflow.start_run(experiment_id=experiment, run_name=name, tags=all_tags, description=description) as run:
+    run = mlflow.start_run(experiment_id=experiment, run_name=name, tags=all_tags, description=description)
+    try:
         mlflow.log_params(params)
         if git.get("git.dirty") == "true" and not lineage.experiment():
             mlflow.log_text(lineage.working_tree_diff(), DIFF_ARTIFACT)
         yield run
+    except BaseException:
+        # The store may be what failed: the stage's own error is the one to show. A run left
+        # RUNNING is marked FAILED later (rnncompare/orphans.py).
+        with contextlib.suppress(Exception):
+            mlflow.end_run("FAILED")
+        raise
+    mlflow.end_run("FINISHED")
     MlflowClient().set_terminated(parent, "FINISHED")  # an execution ends with its last run
 
 
@@ -165,6 +181,17 @@ class EpochMetrics(keras.callbacks.Callback):
     """Each epoch's training and validation metrics as MLflow step metrics (one write per epoch)."""
 
     def on_epoch_end(self, epoch, logs=None):
+        try:
+            mlflow.log_metrics(self.renamed(logs), step=epoch + 1)
+        except Exception as error:  # the store stopped answering: stop training, say which store
+            raise PipelineError(
+                f"lost the MLflow tracking store {store_name(mlflow.get_tracking_uri())} after epoch {epoch + 1} "
+                f"({type(error).__name__}: {str(error)[:300]}). Start it again (`make server`) and rerun; its runs "
+                "of this stage are marked FAILED by `make server` or the next stage."
+            ) from None
+
+    @staticmethod
+    def renamed(logs) -> dict:
         renamed = {}
         for key, value in (logs or {}).items():
             if key.startswith("val_"):
@@ -172,7 +199,7 @@ class EpochMetrics(keras.callbacks.Callback):
             elif key != "learning_rate":
                 key = "train." + key
             renamed[key] = float(value)
-        mlflow.log_metrics(renamed, step=epoch + 1)
+        return renamed
 
 
 class KerasFlavor:

@@ -57,6 +57,12 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
 
 
+def devices(summary: dict) -> str:
+    """e.g. "cpu (tensorflow)", or "gpu: NVIDIA H100 x 2 (tensorflow)" for a mirrored run."""
+    replicas = summary.get("replicas", 1)
+    return f"{summary['device']}{f' x {replicas}' if replicas > 1 else ''} ({summary['backend']})"
+
+
 def ui_of(store: str) -> str:
     """Where a store's runs are browsed: a server is its own UI; a local store's is `make ui`'s."""
     return store.rstrip("/") if urlparse(store).scheme in ("http", "https") else "http://127.0.0.1:5000"
@@ -85,7 +91,7 @@ def table(task: str, names: list[str], metrics: dict, summaries: dict, store: st
         cells = [f"{values[column]:.4f}" if column in values else "—" for column in columns]
         lines.append(
             f"| {name} | " + " | ".join(cells) + f" | {summary['parameters']:,} | {summary['epochs_run']} | "
-            f"{summary['train_seconds']:.0f} | {summary['device']} ({summary['backend']}) | "
+            f"{summary['train_seconds']:.0f} | {devices(summary)} | "
             f"{run_link(summary, store)} |"
         )
     return lines

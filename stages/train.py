@@ -83,7 +83,9 @@ def record_in_mlflow(task: str, data_dir: Path, outputs: TrainOutputs):
             source if task == "mnist" else Path(data_dir) / "validation.npz",
             "validation",
         )
-        mlflow.set_tags({key: str(value) for key, value in summary.items() if key in ("backend", "device", "xla")})
+        mlflow.set_tags(
+            {key: str(value) for key, value in summary.items() if key in ("backend", "device", "xla", "replicas")}
+        )
         mlflow.log_metrics(
             {
                 "parameters": summary["parameters"],
@@ -118,18 +120,23 @@ def train(
     `record(model, data, summary)`, when given, runs once the model is saved and returns entries
     to add to the summary (the MLflow run and model)."""
     task, training = plan.task, plan.training
-    execution = device.execution(plan.model)
+    scope, replicas = device.distribution(settings.distribute)
+    execution = device.execution(plan.model, replicas)
     device.configure(settings.seed, settings.deterministic, execution)
     where = device.describe()
     log.info("training %s on %s with the %s backend on %s", name, task, where["backend"], where["device"])
     data = load_task(task, data_dir, training, settings.seed)
-    model = build_model(task, plan.model, training, name=name, cudnn=execution.cudnn)
+    if replicas > 1:
+        log.info("%d replicas (tf.distribute.MirroredStrategy), each a %d-th of every batch", replicas, replicas)
     started = time.perf_counter()
-    history = fit(model, data, task, training, settings.seed, execution.jit_compile, callbacks)
+    with scope:
+        model = build_model(task, plan.model, training, name=name, cudnn=execution.cudnn)
+        history = fit(model, data, task, training, settings.seed, execution.jit_compile, callbacks)
     seconds = time.perf_counter() - started
     best_epoch = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__) + 1
     summary = {
         **where,
+        "replicas": replicas,
         "name": name,
         "task": task,
         "parameters": model.count_params(),

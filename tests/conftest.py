@@ -189,9 +189,9 @@ def tiny_data(tmp_path_factory, mnist_like) -> Path:
 
 
 @pytest.fixture
-def tiny_params(tmp_path) -> Params:
+def tiny_params(tmp_path_factory) -> Params:
     """The committed params.yaml, shrunk so that every model trains in seconds."""
-    params = load_params(default_params(tmp_path))
+    params = load_params(default_params(tmp_path_factory.mktemp("params")))
     small = dataclasses.replace(TINY_TRAINING, train_size=512)
     models = {name: dataclasses.replace(model, units=8, layers=1) for name, model in params.models.items()}
     return dataclasses.replace(params, models=models, train=dataclasses.replace(params.train, sum=small, mnist=small))

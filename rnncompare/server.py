@@ -1,0 +1,317 @@
+"""`make server` / `make server-stop`: a team's MLflow tracking server on PostgreSQL, on this machine.
+
+PostgreSQL runs a cluster of its own, made with the system's binaries (Debian's `postgresql`) and
+listening on 127.0.0.1 only. MLflow's server runs on top of it and proxies artifacts
+(`--artifacts-destination`), so clients need no shared filesystem and no storage credentials.
+Everything lives in .mlflow-server/ (git-ignored). `initdb` and `pg_ctl` refuse to run as root, so
+as root PostgreSQL runs as the `postgres` user, its cluster under that user's home (a clone may
+live where `postgres` cannot reach) and linked from .mlflow-server/postgres.
+
+Starting twice is harmless; stopping loses nothing (runs live in PostgreSQL, artifacts on disk).
+"""
+
+import argparse
+import contextlib
+import getpass
+import hashlib
+import logging
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from rnncompare import orphans
+from rnncompare.errors import PipelineError, run_stage
+from rnncompare.lineage import repository_root
+
+log = logging.getLogger(__name__)
+DATABASE = "mlflow"
+ROLE = "mlflow"
+START_TIMEOUT_SECONDS = 180  # the first start creates MLflow's tables
+
+
+@dataclass(frozen=True)
+class Server:
+    folder: Path
+    host: str
+    port: int
+    postgres_port: int
+
+    @property
+    def uri(self) -> str:
+        return f"http://{'127.0.0.1' if self.host in ('0.0.0.0', '::') else self.host}:{self.port}"
+
+    @property
+    def cluster(self) -> Path:
+        return self.folder / "postgres"
+
+    @property
+    def passfile(self) -> Path:  # libpq's password file: the password stays off every command line
+        return self.folder / "pgpass"
+
+    @property
+    def backend_uri(self) -> str:
+        return f"postgresql+psycopg2://{ROLE}@127.0.0.1:{self.postgres_port}/{DATABASE}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.folder / "mlflow-server.pid"
+
+
+def postgres_binaries() -> Path:
+    """The folder of initdb and pg_ctl: PG_BIN, else Debian's newest /usr/lib/postgresql/<v>/bin, else PATH."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if versions:
+        return versions[-1].parent
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    raise PipelineError(
+        "PostgreSQL's initdb is not installed: `apt-get install postgresql` (Debian/Ubuntu), "
+        "`brew install postgresql` (macOS), or set PG_BIN to the folder that holds initdb and pg_ctl."
+    )
+
+
+def as_postgres_owner(command: list[str]) -> list[str]:
+    """PostgreSQL's tools refuse root: as root, they run as the `postgres` user."""
+    if os.geteuid() != 0:
+        return command
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise PipelineError("running as root, and there is no `postgres` user to run PostgreSQL as") from None
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+def cluster_home(server: Server) -> Path:
+    """Where the cluster's files are: in .mlflow-server/, or (as root) under postgres's home, linked."""
+    if os.geteuid() != 0:
+        return server.cluster
+    digest = hashlib.sha1(str(server.folder.resolve()).encode()).hexdigest()[:12]
+    home = Path(pwd.getpwnam("postgres").pw_dir) / f"rnncompare-{digest}"
+    if not server.cluster.is_symlink():
+        server.cluster.symlink_to(home)
+    return home
+
+
+def run(command: list[str], what: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if result.returncode != 0:
+        raise PipelineError(f"{what} failed ({' '.join(command[:3])} ...):\n{(result.stdout + result.stderr)[-2000:]}")
+    return result
+
+
+def start_postgres(server: Server) -> None:
+    binaries = postgres_binaries()
+    data = cluster_home(server)
+    owner = "postgres" if os.geteuid() == 0 else getpass.getuser()
+    if not (data / "PG_VERSION").is_file():
+        password = secrets.token_urlsafe(24)
+        server.passfile.write_text(f"127.0.0.1:{server.postgres_port}:*:{ROLE}:{password}\n")
+        server.passfile.chmod(0o600)
+        data.parent.mkdir(parents=True, exist_ok=True)
+        secret = data.parent / f".{data.name}.password"  # readable by the cluster's owner, then removed
+        secret.write_text(password + "\n")
+        shutil.chown(secret, owner)
+        secret.chmod(0o600)
+        try:
+            log.info("creating a PostgreSQL cluster in %s", data)
+            run(
+                as_postgres_owner(
+                    [
+                        str(binaries / "initdb"),
+                        "-D",
+                        str(data),
+                        "-U",
+                        ROLE,
+                        f"--pwfile={secret}",
+                        "--auth=scram-sha-256",
+                        "-E",
+                        "UTF8",
+                    ]
+                ),  # fmt: skip
+                "initdb",
+            )
+        finally:
+            secret.unlink(missing_ok=True)
+    status = subprocess.run(
+        as_postgres_owner([str(binaries / "pg_ctl"), "-D", str(data), "status"]), capture_output=True
+    )
+    if status.returncode != 0:
+        options = f"-p {server.postgres_port} -k {data} -c listen_addresses=127.0.0.1"
+        run(
+            as_postgres_owner(
+                [
+                    str(binaries / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(data / "server.log"),
+                    "-w",
+                    "-o",
+                    options,
+                    "start",
+                ]
+            ),  # fmt: skip
+            f"starting PostgreSQL (its log: {data / 'server.log'})",
+        )
+    exists = run(
+        [
+            str(binaries / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(server.postgres_port),
+            "-U",
+            ROLE,
+            "-d",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'",
+        ],  # fmt: skip
+        "connecting to PostgreSQL",
+        env={"PGPASSFILE": str(server.passfile)},
+    )
+    if exists.stdout.strip() != "1":
+        run(
+            [str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(server.postgres_port), "-U", ROLE, DATABASE],
+            "creating the database",
+            env={"PGPASSFILE": str(server.passfile)},
+        )
+
+
+def answers(server: Server) -> bool:
+    try:
+        return requests.get(f"{server.uri}/health", timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def running_pid(server: Server) -> int | None:
+    with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
+        pid = int(server.pid_file.read_text())
+        os.kill(pid, 0)
+        return pid
+    return None
+
+
+def port_taken(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((host if host not in ("0.0.0.0", "::") else "127.0.0.1", port)) == 0
+
+
+def start(server: Server) -> None:
+    server.folder.mkdir(exist_ok=True)
+    start_postgres(server)
+    if running_pid(server) and answers(server):
+        log.info("the MLflow server is already running at %s", server.uri)
+        return
+    if port_taken(server.host, server.port):
+        raise PipelineError(
+            f"port {server.port} on {server.host} is taken by another program: stop it, or choose another port "
+            f"(make server SERVER_PORT=...)."
+        )
+    artifacts = server.folder / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    logfile = server.folder / "mlflow-server.log"
+    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", server.backend_uri,
+               "--artifacts-destination", str(artifacts.resolve()),
+               "--host", server.host, "--port", str(server.port)]  # fmt: skip
+    with logfile.open("a") as output:
+        process = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: server-stop stops its workers too
+            env={**os.environ, "PGPASSFILE": str(server.passfile.resolve())},
+        )
+    server.pid_file.write_text(str(process.pid))
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not answers(server):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_mlflow(server)
+            tail = logfile.read_text()[-2000:]
+            hint = " It may need `mlflow db upgrade` (README, Team setup)." if "upgrade" in tail.lower() else ""
+            raise PipelineError(f"the MLflow server did not start; the end of {logfile}:\n{tail}{hint}")
+        time.sleep(0.5)
+    log.info("MLflow server on PostgreSQL, artifacts proxied from %s", artifacts)
+
+
+def stop_mlflow(server: Server) -> None:
+    pid = running_pid(server)
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    server.pid_file.unlink(missing_ok=True)
+
+
+def stop(server: Server) -> None:
+    stop_mlflow(server)
+    data = server.cluster.resolve() if server.cluster.exists() else None
+    if data and (data / "postmaster.pid").exists():
+        run(as_postgres_owner([str(postgres_binaries() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+            "stopping PostgreSQL")  # fmt: skip
+    log.info("stopped the MLflow server and PostgreSQL; their data stay in %s", server.folder)
+
+
+def upgrade(server: Server) -> Path:
+    """`mlflow db upgrade`, as MLflow asks after an upgrade that changes its schema: with the server
+    stopped and the database backed up first (pg_dump). Returns the backup's path."""
+    stop_mlflow(server)
+    start_postgres(server)
+    backup = server.folder / f"backup-{time.strftime('%Y%m%dT%H%M%S')}.sql"
+    credentials = {"PGPASSFILE": str(server.passfile)}
+    run([str(postgres_binaries() / "pg_dump"), "-h", "127.0.0.1", "-p", str(server.postgres_port), "-U", ROLE,
+         "-f", str(backup), DATABASE], "backing the database up (pg_dump)", env=credentials)  # fmt: skip
+    run([sys.executable, "-m", "mlflow", "db", "upgrade", server.backend_uri], "mlflow db upgrade", env=credentials)
+    log.info("database backed up to %s and upgraded; start the server: make server", backup)
+    return backup
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["start", "stop", "upgrade"])
+    parser.add_argument("--host", default="127.0.0.1", help="the address the server listens on")
+    parser.add_argument("--port", type=int, default=5001)
+    parser.add_argument("--postgres-port", type=int, default=55432)
+    parser.add_argument("--folder", type=Path, default=None, help="default: .mlflow-server at the repository root")
+    arguments = parser.parse_args()
+    folder = (arguments.folder or repository_root() / ".mlflow-server").absolute()
+    server = Server(folder, arguments.host, arguments.port, arguments.postgres_port)
+    if arguments.action == "stop":
+        stop(server)
+        return
+    if arguments.action == "upgrade":
+        upgrade(server)
+        return
+    start(server)
+    failed = orphans.fail_runs_of_dead_stages(server.uri)
+    if failed:
+        log.info("marked %d run(s) of stages that died FAILED", failed)
+    print(f"export MLFLOW_TRACKING_URI={server.uri}")
+
+
+if __name__ == "__main__":
+    run_stage(main)
