@@ -89,15 +89,19 @@ ui: $(VENV)/installed
 
 # A team's tracking server (README, Team setup): MLflow on PostgreSQL, everything in .mlflow-server/.
 # It listens on 127.0.0.1 unless SERVER_HOST says otherwise; prints the MLFLOW_TRACKING_URI to export.
+# SERVER_ARGS: more `mlflow server` arguments, e.g. "--app-name basic-auth" (README, Authentication).
 SERVER_HOST ?= 127.0.0.1
 SERVER_PORT ?= 5001
+POSTGRES_PORT ?= 55432
+SERVER_ARGS ?=
+SERVER = python -m rnncompare.server --port $(SERVER_PORT) --postgres-port $(POSTGRES_PORT)
 server: $(VENV)/installed
-	@python -m rnncompare.server start --host $(SERVER_HOST) --port $(SERVER_PORT)
+	@$(SERVER) --host $(SERVER_HOST) --server-args="$(SERVER_ARGS)" start
 server-stop: $(VENV)/installed
-	python -m rnncompare.server stop
+	$(SERVER) stop
 # After an MLflow upgrade that changes its schema: stop, back up (pg_dump), `mlflow db upgrade`.
 server-upgrade: $(VENV)/installed
-	python -m rnncompare.server upgrade
+	$(SERVER) upgrade
 
 # A grid of experiments through DVC's queue, JOBS at a time, e.g.
 #   make sweep SWEEP="models.lstm.units=64,128,256"   or   make sweep SWEEP="train.seed=1,2,3" PROFILE=ci

@@ -18,6 +18,7 @@ import logging
 import os
 import pwd
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -27,6 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import requests
 
 from rnncompare import orphans
@@ -45,6 +47,7 @@ class Server:
     host: str
     port: int
     postgres_port: int
+    extra: tuple[str, ...] = ()  # more `mlflow server` arguments, e.g. --app-name basic-auth
 
     @property
     def uri(self) -> str:
@@ -98,11 +101,19 @@ def cluster_home(server: Server) -> Path:
     """Where the cluster's files are: in .mlflow-server/, or (as root) under postgres's home, linked."""
     if os.geteuid() != 0:
         return server.cluster
+    if server.cluster.is_symlink():  # made by an earlier start, also before the clone moved
+        return Path(os.readlink(server.cluster))
     digest = hashlib.sha1(str(server.folder.resolve()).encode()).hexdigest()[:12]
     home = Path(pwd.getpwnam("postgres").pw_dir) / f"rnncompare-{digest}"
-    if not server.cluster.is_symlink():
-        server.cluster.symlink_to(home)
+    server.cluster.symlink_to(home)
     return home
+
+
+def private_write(path: Path, text: str) -> None:
+    """A file only its owner can read, from its first byte."""
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(text)
 
 
 def run(command: list[str], what: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -116,15 +127,23 @@ def start_postgres(server: Server) -> None:
     binaries = postgres_binaries()
     data = cluster_home(server)
     owner = "postgres" if os.geteuid() == 0 else getpass.getuser()
+    if (data / "PG_VERSION").is_file() and not server.passfile.is_file():
+        raise PipelineError(
+            f"the PostgreSQL cluster {data} exists but its password file {server.passfile} is gone: put it back "
+            f"(a line 127.0.0.1:<port>:*:{ROLE}:<password>), or remove the cluster to start afresh (its runs are lost)."
+        )
     if not (data / "PG_VERSION").is_file():
+        if port_taken("127.0.0.1", server.postgres_port):
+            raise PipelineError(
+                f"port {server.postgres_port} is taken (another clone's server?): choose another, "
+                "make server POSTGRES_PORT=..."
+            )
         password = secrets.token_urlsafe(24)
-        server.passfile.write_text(f"127.0.0.1:{server.postgres_port}:*:{ROLE}:{password}\n")
-        server.passfile.chmod(0o600)
+        private_write(server.passfile, f"*:*:*:{ROLE}:{password}\n")
         data.parent.mkdir(parents=True, exist_ok=True)
         secret = data.parent / f".{data.name}.password"  # readable by the cluster's owner, then removed
-        secret.write_text(password + "\n")
+        private_write(secret, password + "\n")
         shutil.chown(secret, owner)
-        secret.chmod(0o600)
         try:
             log.info("creating a PostgreSQL cluster in %s", data)
             run(
@@ -149,7 +168,7 @@ def start_postgres(server: Server) -> None:
         as_postgres_owner([str(binaries / "pg_ctl"), "-D", str(data), "status"]), capture_output=True
     )
     if status.returncode != 0:
-        options = f"-p {server.postgres_port} -k {data} -c listen_addresses=127.0.0.1"
+        options = f"-p {server.postgres_port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
         run(
             as_postgres_owner(
                 [
@@ -199,10 +218,13 @@ def answers(server: Server) -> bool:
 
 
 def running_pid(server: Server) -> int | None:
-    with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
-        pid = int(server.pid_file.read_text())
-        os.kill(pid, 0)
-        return pid
+    """The server's pid, if that process still runs: the file holds its start time too, so a pid
+    reused by another process (after a reboot) is never taken for it."""
+    with contextlib.suppress(FileNotFoundError, ValueError, psutil.Error):
+        pid, started = server.pid_file.read_text().split()
+        if f"{psutil.Process(int(pid)).create_time():.2f}" == started:
+            return int(pid)
+    server.pid_file.unlink(missing_ok=True)
     return None
 
 
@@ -212,7 +234,7 @@ def port_taken(host: str, port: int) -> bool:
 
 
 def start(server: Server) -> None:
-    server.folder.mkdir(exist_ok=True)
+    server.folder.mkdir(mode=0o700, exist_ok=True)  # the password, backups and artifacts: this user's only
     start_postgres(server)
     if running_pid(server) and answers(server):
         log.info("the MLflow server is already running at %s", server.uri)
@@ -227,7 +249,7 @@ def start(server: Server) -> None:
     logfile = server.folder / "mlflow-server.log"
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", server.backend_uri,
                "--artifacts-destination", str(artifacts.resolve()),
-               "--host", server.host, "--port", str(server.port)]  # fmt: skip
+               "--host", server.host, "--port", str(server.port), *server.extra]  # fmt: skip
     with logfile.open("a") as output:
         process = subprocess.Popen(
             command,
@@ -236,7 +258,7 @@ def start(server: Server) -> None:
             start_new_session=True,  # its own process group: server-stop stops its workers too
             env={**os.environ, "PGPASSFILE": str(server.passfile.resolve())},
         )
-    server.pid_file.write_text(str(process.pid))
+    server.pid_file.write_text(f"{process.pid} {psutil.Process(process.pid).create_time():.2f}")
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while not answers(server):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -270,9 +292,10 @@ def stop_mlflow(server: Server) -> None:
 def stop(server: Server) -> None:
     stop_mlflow(server)
     data = server.cluster.resolve() if server.cluster.exists() else None
-    if data and (data / "postmaster.pid").exists():
-        run(as_postgres_owner([str(postgres_binaries() / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-            "stopping PostgreSQL")  # fmt: skip
+    if data and (data / "PG_VERSION").exists():
+        pg_ctl = [str(postgres_binaries() / "pg_ctl"), "-D", str(data)]
+        if subprocess.run(as_postgres_owner([*pg_ctl, "status"]), capture_output=True).returncode == 0:
+            run(as_postgres_owner([*pg_ctl, "-m", "fast", "-w", "stop"]), "stopping PostgreSQL")
     log.info("stopped the MLflow server and PostgreSQL; their data stay in %s", server.folder)
 
 
@@ -297,9 +320,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5001)
     parser.add_argument("--postgres-port", type=int, default=55432)
     parser.add_argument("--folder", type=Path, default=None, help="default: .mlflow-server at the repository root")
+    parser.add_argument(
+        "--server-args", default="", help="more `mlflow server` arguments, e.g. '--app-name basic-auth'"
+    )
     arguments = parser.parse_args()
     folder = (arguments.folder or repository_root() / ".mlflow-server").absolute()
-    server = Server(folder, arguments.host, arguments.port, arguments.postgres_port)
+    extra = tuple(shlex.split(arguments.server_args))
+    server = Server(folder, arguments.host, arguments.port, arguments.postgres_port, extra)
     if arguments.action == "stop":
         stop(server)
         return

@@ -4,6 +4,7 @@ tf.distribute.MirroredStrategy with two replicas. On the CI profile, with the sa
 the models' test metrics agree with single-device training."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from rnncompare.profiles import apply_profile
 from rnncompare.tasks import load_tests
 from stages.fetch_mnist import fetch_mnist
 from stages.generate_sum import generate
-from tests.conftest import REPO_ROOT, default_params, inherited_environment, run_module
+from tests.conftest import MNIST_MINI, REPO_ROOT, default_params, inherited_environment, run_module
 from tests.test_pipeline import read_mnist_from
 
 pytestmark = pytest.mark.slow
@@ -37,7 +38,10 @@ def ci_profile(tmp_path_factory, mnist_like) -> Path:
     folder = tmp_path_factory.mktemp("distribute")
     params = default_params(folder)
     apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params)
-    read_mnist_from(params, mnist_like)
+    if (MNIST_MINI / "SHA256SUMS").is_file():  # CI's own data, the official t10k files split in two
+        params.write_text(re.sub(r"(?m)^  sources: .*$", f"  sources: ['{MNIST_MINI}']", params.read_text()))
+    else:  # the tests' own digits: so easy that both reach 100%, and only the sum's MAE tells apart
+        read_mnist_from(params, mnist_like)
     settings = load_params(params)
     generate(settings.sum, folder / "data" / "sum")
     fetch_mnist(settings.mnist, folder / "data" / "mnist")
