@@ -16,16 +16,11 @@ from pathlib import Path
 import pytest
 
 from tests.clones import GIT, TASKS, copy_repository, make, run, tiny_profile, trained_stages
+from tests.test_tracking import free_port
 
 pytestmark = pytest.mark.slow
 VARIANTS = ("gru",)  # one variant keeps the pipeline short; the remote does not care how many
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
