@@ -30,8 +30,16 @@ class SumParams:
     train_size: int = 10_000
     validation_size: int = 1_000
     test_size: int = 2_000
-    long_factors: tuple[int, ...] = (2, 5)
+    test_lengths: tuple[int, ...] = (5, 10, 20, 50, 100)  # one test set per length: how far a model counts
     train_balanced_fraction: float = 0.0  # of training sequences drawn so that every sum is equally likely
+    # [shortest, longest]: training and validation sequences of mixed lengths, padded and masked; null: `length`
+    train_lengths: tuple[int, ...] | None = None
+
+    def test_sets(self) -> dict[str, int]:
+        """Test set name -> sequence length: `test` at the training length, `test_<n>bits` for the sweep."""
+        sets = {"test": self.length}
+        sets.update({f"test_{n}bits": n for n in sorted(set(self.test_lengths) - {self.length})})
+        return sets
 
     def validate(self, where: str) -> None:
         for name in ("length", "train_size", "validation_size", "test_size"):
@@ -43,10 +51,17 @@ class SumParams:
             "a fraction in [0, 1]",
         )
         _require(
-            all(f > 1 for f in self.long_factors),
-            f"{where}.long_factors",
-            self.long_factors,
-            "a list of integers greater than 1, e.g. [2, 5]",
+            all(n > 0 for n in self.test_lengths),
+            f"{where}.test_lengths",
+            self.test_lengths,
+            "a list of positive sequence lengths, e.g. [5, 10, 20, 50, 100]",
+        )
+        _require(
+            self.train_lengths is None
+            or (len(self.train_lengths) == 2 and 0 < self.train_lengths[0] <= self.train_lengths[1]),
+            f"{where}.train_lengths",
+            self.train_lengths,
+            "null, or [shortest, longest] with 0 < shortest <= longest, e.g. [1, 20]",
         )
 
 
@@ -178,7 +193,8 @@ class TrainingParams:
 class TrainParams:
     """Training settings shared by every model, and one section per task."""
 
-    seed: int = 0
+    seed: int = 0  # initial weights, shuffling, dropout and augmentation: what `make compare` varies
+    split_seed: int = 0  # which training images MNIST holds out for validation: part of the data, kept fixed
     deterministic: bool = True
     distribute: Literal["none", "mirrored"] = "none"  # mirrored: tf.distribute.MirroredStrategy (device.py)
     sum: TrainingParams = TrainingParams()

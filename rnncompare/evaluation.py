@@ -1,4 +1,4 @@
-"""Test-set metrics of a trained model, named plainly (`test.accuracy`, `test_5x.within_0.05`)."""
+"""Test-set metrics of a trained model, named plainly (`test.accuracy`, `test_50bits.within_0.05`)."""
 
 import keras
 import numpy as np

@@ -3,6 +3,7 @@
 | task  | input                        | body                                          | head               |
 |-------|------------------------------|-----------------------------------------------|--------------------|
 | sum   | bits [batch, time, 1]        | Dense(units) projection, then the RNN         | Dense(1): the sum  |
+|       | (mixed lengths: Masking)     | (padded steps skipped)                        |                    |
 | mnist | rows [batch, 28, 28] in 0..1 | the RNN                                       | Dense(10, softmax) |
 
 The RNN is `layers` recurrent layers of `units` (each bidirectional if asked, concatenating both
@@ -24,6 +25,7 @@ from keras import layers
 
 from rnncompare import registry
 from rnncompare.config import ModelParams, Task, TrainingParams
+from rnncompare.sumbits import PAD
 
 MNIST_ROWS = MNIST_COLUMNS = 28
 NUM_CLASSES = 10
@@ -106,11 +108,14 @@ def build_model(
     training: TrainingParams = TrainingParams(),
     name: str = "model",
     cudnn: bool = False,
+    masked: bool = False,
 ) -> keras.Model:
-    """The uncompiled model of one variant for one task."""
+    """The uncompiled model of one variant for one task. `masked`: sum sequences of mixed lengths,
+    right-padded with sumbits.PAD, whose padded steps the recurrent layers skip."""
     if task == "sum":
-        inputs = keras.Input(shape=(None, 1), name="bits")  # any length: the 2L and 5L test sets
-        features = _dense(params.units, params, name="projection")(inputs)
+        inputs = keras.Input(shape=(None, 1), name="bits")  # any length: the length sweep
+        bits = layers.Masking(mask_value=PAD, name="padding")(inputs) if masked else inputs
+        features = _dense(params.units, params, name="projection")(bits)
         body = recurrent_stack(features, params, training.dropout, cudnn)
         outputs = _dense(1, params, name="sum")(body)  # [batch, 1]
     elif task == "mnist":

@@ -1,5 +1,6 @@
 """Load a task's splits from the data stages' outputs, as arrays the models take."""
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,8 @@ Split = tuple[np.ndarray, np.ndarray]  # (inputs, targets)
 class TaskData:
     train: Split
     validation: Split
-    tests: dict[str, Split]  # the test set, and for `sum` the longer-sequence sets too
+    tests: dict[str, Split]  # the test set, and for `sum` one per length of the sweep
+    padded: bool = False  # sum trained on mixed lengths: shorter sequences end in sumbits.PAD steps
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
@@ -37,25 +39,45 @@ def _mnist_split(path: Path) -> Split:
     return arrays["images"].astype(np.float32) / 255.0, arrays["labels"].astype(np.int32)
 
 
+def _sum_info(data_dir: Path) -> dict:
+    path = data_dir / "info.json"
+    if not path.is_file():
+        raise PipelineError(f"{path} not found; build the data first with `dvc repro` (or `make repro`).")
+    return json.loads(path.read_text())
+
+
+def lengths_of_tests(task: Task, data_dir: Path) -> dict[str, int]:
+    """Test set name -> sequence length (MNIST: 28 rows)."""
+    if task == "mnist":
+        return {"test": 28}
+    splits = _sum_info(Path(data_dir))["splits"]
+    return {name: split["length"] for name, split in splits.items() if name.startswith("test")}
+
+
 def load_tests(task: Task, data_dir: Path) -> dict[str, Split]:
-    """The test set, and for `sum` the longer-sequence test sets too."""
+    """The test set, and for `sum` one per length of the sweep (shortest first)."""
     if task == "sum":
-        return {path.stem: _sum_split(path) for path in sorted(Path(data_dir).glob("test*.npz"))}
+        lengths = lengths_of_tests(task, data_dir)
+        names = sorted(lengths, key=lengths.__getitem__)
+        return {name: _sum_split(Path(data_dir) / f"{name}.npz") for name in names}
     return {"test": _mnist_split(Path(data_dir) / "test.npz")}
 
 
-def load_task(task: Task, data_dir: Path, training: TrainingParams, seed: int) -> TaskData:
-    """Read a task's splits; MNIST's validation set is a seeded share of its training images."""
+def load_task(task: Task, data_dir: Path, training: TrainingParams, split_seed: int) -> TaskData:
+    """Read a task's splits. MNIST's validation set is a share of its training images, drawn with
+    `split_seed` (train.split_seed), so that the training seed leaves the data as they are."""
     data_dir = Path(data_dir)
+    padded = False
     if task == "sum":
         train = _sum_split(data_dir / "train.npz")
         validation = _sum_split(data_dir / "validation.npz")
+        padded = _sum_info(data_dir).get("train_lengths") is not None
     else:
         images, labels = _mnist_split(data_dir / "train.npz")
-        order = np.random.default_rng(seed).permutation(len(labels))  # mnist-mini is sorted by class
+        order = np.random.default_rng(split_seed).permutation(len(labels))  # mnist-mini is sorted by class
         held_out = int(round(len(labels) * training.validation_fraction))
         validation = images[order[:held_out]], labels[order[:held_out]]
         train = images[order[held_out:]], labels[order[held_out:]]
     if training.train_size is not None:
         train = train[0][: training.train_size], train[1][: training.train_size]
-    return TaskData(train=train, validation=validation, tests=load_tests(task, data_dir))
+    return TaskData(train=train, validation=validation, tests=load_tests(task, data_dir), padded=padded)

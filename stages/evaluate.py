@@ -2,6 +2,7 @@
 
 Writes the metrics JSON (a DVC metrics file) and a plot as data (.csv) and picture (.png): for
 MNIST the confusion matrix, for sum the predicted against the true sum at every test length.
+For sum, MLflow also gets the length sweep as curves: `length_sweep.<metric>` with the length as step.
 """
 
 import argparse
@@ -20,7 +21,7 @@ from rnncompare.evaluation import evaluate
 from rnncompare.nested import numbers
 from rnncompare.outputs import replaced_file, write_json
 from rnncompare.plots import save_confusion_png, save_sum_predictions_png
-from rnncompare.tasks import load_tests
+from rnncompare.tasks import lengths_of_tests, load_tests
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def load_model(path: Path) -> keras.Model:
 
 
 def record_evaluation(
-    summary_path: Path, model_path: Path, metrics: dict, tests: dict, data_dir: Path, pictures
+    summary_path: Path, model_path: Path, metrics: dict, tests: dict, data_dir: Path, pictures, lengths=None
 ) -> str | None:
     """Add evaluate's test metrics, plot and lineage to the model's run (named in its summary). Returns
     the run's id, or None when the run lives in another store: the metrics file is then the record."""
@@ -72,6 +73,9 @@ def record_evaluation(
         locked["dvc.lock.describes_this_model"] = str(expected == lineage.file_md5(model_path)).lower()
     with mlflow.start_run(run_id=run_id):
         mlflow.log_metrics(numbers(metrics))
+        for name, length in (lengths or {}).items():  # one point per length: a curve in the run's charts
+            for metric in ("rounded_accuracy", "mae"):
+                mlflow.log_metric(f"length_sweep.{metric}", metrics[name][metric], step=length)
         for name, split in tests.items():
             tracking.log_dataset(f"{Path(data_dir).name}-{name}", split, Path(data_dir) / f"{name}.npz", "testing")
         for picture in pictures:
@@ -107,7 +111,8 @@ def main() -> None:
             save_sum_predictions_png(picture, tests, predictions, title=title)
     write_json(arguments.metrics, metrics)
     pictures = [arguments.plot_png]
-    run_id = record_evaluation(arguments.summary, arguments.model, metrics, tests, arguments.data, pictures)
+    lengths = lengths_of_tests(arguments.task, arguments.data) if arguments.task == "sum" else None
+    run_id = record_evaluation(arguments.summary, arguments.model, metrics, tests, arguments.data, pictures, lengths)
     if run_id:
         log.info("test metrics added to MLflow run %s", run_id)
     for name, values in metrics.items():

@@ -1,4 +1,4 @@
-"""Stage generate_sum: write the sum-of-bits splits and the longer length-generalisation test sets."""
+"""Stage generate_sum: write the sum-of-bits splits, with a test set for every length of the sweep."""
 
 import argparse
 import logging
@@ -7,20 +7,16 @@ from pathlib import Path
 from rnncompare.config import SumParams, load_params
 from rnncompare.errors import run_stage
 from rnncompare.outputs import replaced_directory, save_arrays, write_json
-from rnncompare.sumbits import make_split
+from rnncompare.sumbits import PAD, make_mixed_split, make_split
 
 log = logging.getLogger(__name__)
 
 
-def split_plan(params: SumParams) -> dict[str, tuple[int, int]]:
-    """Name -> (number of sequences, sequence length) for every split the stage writes."""
-    plan = {
-        "train": (params.train_size, params.length),
-        "validation": (params.validation_size, params.length),
-        "test": (params.test_size, params.length),
-    }
-    for factor in params.long_factors:
-        plan[f"test_{factor}x"] = (params.test_size, factor * params.length)
+def split_plan(params: SumParams) -> dict[str, tuple[int, int | tuple[int, int]]]:
+    """Name -> (number of sequences, sequence length or [shortest, longest]) for every split."""
+    training_length = tuple(params.train_lengths) if params.train_lengths else params.length
+    plan = {"train": (params.train_size, training_length), "validation": (params.validation_size, training_length)}
+    plan.update({name: (params.test_size, length) for name, length in params.test_sets().items()})
     return plan
 
 
@@ -30,13 +26,15 @@ def generate(params: SumParams, output: Path) -> None:
     with replaced_directory(output) as staging:
         for stream, (name, (count, length)) in enumerate(plan.items()):
             balanced = params.train_balanced_fraction if name == "train" else 0.0
-            bits, sums = make_split(count, length, params.seed, stream, balanced)
+            mixed = isinstance(length, tuple)
+            make = make_mixed_split if mixed else make_split
+            bits, sums = make(count, length, params.seed, stream, balanced)
             save_arrays(staging / f"{name}.npz", bits=bits, sums=sums)
             log.info(
-                "%s: %d sequences of %d bits%s",
+                "%s: %d sequences of %s bits%s",
                 name,
                 count,
-                length,
+                f"{length[0]} to {length[1]} (padded with {PAD:g})" if mixed else length,
                 f", {balanced:.0%} of them with uniformly distributed sums" if balanced else "",
             )
         write_json(
@@ -44,7 +42,12 @@ def generate(params: SumParams, output: Path) -> None:
             {
                 "seed": params.seed,
                 "train_balanced_fraction": params.train_balanced_fraction,
-                "splits": {name: {"count": count, "length": length} for name, (count, length) in plan.items()},
+                "train_lengths": list(params.train_lengths) if params.train_lengths else None,
+                "padding": PAD if params.train_lengths else None,
+                "splits": {
+                    name: {"count": count, "length": list(length) if isinstance(length, tuple) else length}
+                    for name, (count, length) in plan.items()
+                },
             },
         )
 

@@ -3,7 +3,9 @@
 reports/index.md holds, per task, a table of final test metrics, parameter counts, training time,
 device and a link to each model's MLflow run; the seed-parity presets next to the modern
 defaults (when `make presets` has run); reports/<task>-validation.png (validation curves of all
-variants) and reports/<task>-test.png (a bar chart of the headline test metrics).
+variants), reports/<task>-test.png (a bar chart of the headline test metrics) and
+reports/sum-lengths.png (how far each variant counts: the sum length sweep).
+One run per variant: `make compare` (stages/compare.py) repeats them over seeds, with statistics.
 """
 
 import argparse
@@ -34,13 +36,17 @@ COLUMNS = {
         "test.within_0.05",
         "test.rounded_accuracy",
         "test.mae",
-        "test_2x.rounded_accuracy",
-        "test_5x.rounded_accuracy",
+        "test_20bits.rounded_accuracy",
+        "test_50bits.rounded_accuracy",
     ],
     "mnist": ["test.accuracy", "test.loss"],
 }
 CURVE = {"sum": "val_loss", "mnist": "val_accuracy"}
-BARS = {"sum": ["test.within_0.05", "test.rounded_accuracy", "test_2x.rounded_accuracy"], "mnist": ["test.accuracy"]}
+BARS = {
+    "sum": ["test.within_0.05", "test.rounded_accuracy", "test_20bits.rounded_accuracy"],
+    "mnist": ["test.accuracy"],
+}
+SWEEP_METRICS = {"rounded_accuracy": "rounded accuracy", "mae": "mean absolute error"}
 # Each seed recipe beside the modern variant with the same architecture.
 PRESET_PARTNERS = {"seed000": "sum-lstm", "seed001": "mnist-lstm", "seed002": "mnist-bilstm"}
 
@@ -79,20 +85,54 @@ def run_link(summary: dict, store: str) -> str:
     return f"[run]({ui_of(recorded)}/{page})"
 
 
+def length_curve(metrics: dict, training_length: int) -> dict[int, dict]:
+    """Sequence length -> that test set's metrics, from a sum model's metrics (`test`, `test_<n>bits`)."""
+    curve = {}
+    for name, values in metrics.items():
+        if name == "test":
+            curve[training_length] = values
+        elif name.startswith("test_") and name.endswith("bits") and name[5:-4].isdigit():
+            curve[int(name[5:-4])] = values
+    return dict(sorted(curve.items()))
+
+
+def plot_lengths(path: Path, curves: dict[str, dict[int, dict]], training_lengths: str) -> None:
+    """One panel per metric, one line per variant, against the sequence length (log scale)."""
+    figure, axes = plt.subplots(1, len(SWEEP_METRICS), figsize=(11, 4))
+    for axis, (metric, label) in zip(axes, SWEEP_METRICS.items(), strict=True):
+        for name, curve in curves.items():
+            axis.plot(list(curve), [values[metric] for values in curve.values()], marker="o", label=name)
+        axis.set(xscale="log", xlabel="sequence length (bits)", ylabel=label, title=f"sum: {label} by length")
+        axis.set_xticks(list(next(iter(curves.values()))), [str(n) for n in next(iter(curves.values()))])
+        axis.grid(alpha=0.3)
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[1].set_yscale("symlog", linthresh=0.01)
+    axes[0].legend(fontsize=8, title=f"trained on {training_lengths}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def trained_lengths(params) -> str:
+    """e.g. "10 bits", or "1-20 bits" for mixed-length training."""
+    mixed = params.sum.train_lengths
+    return f"{mixed[0]}-{mixed[1]} bits" if mixed else f"{params.sum.length} bits"
+
+
 def table(task: str, names: list[str], metrics: dict, summaries: dict, store: str) -> list[str]:
     columns = COLUMNS[task]
     lines = [
-        "| model | " + " | ".join(columns) + " | parameters | epochs | train s | device | MLflow |",
-        "|---|" + "---:|" * (len(columns) + 3) + "---|---|",
+        "| model | " + " | ".join(columns) + " | parameters | epochs | s/epoch | train s | device | MLflow |",
+        "|---|" + "---:|" * (len(columns) + 4) + "---|---|",
     ]
     for name in names:
         values = flatten(metrics[name])
         summary = summaries[name]
         cells = [f"{values[column]:.4f}" if column in values else "—" for column in columns]
+        seconds, epochs = summary["train_seconds"], summary["epochs_run"]
         lines.append(
-            f"| {name} | " + " | ".join(cells) + f" | {summary['parameters']:,} | {summary['epochs_run']} | "
-            f"{summary['train_seconds']:.0f} | {devices(summary)} | "
-            f"{run_link(summary, store)} |"
+            f"| {name} | " + " | ".join(cells) + f" | {summary['parameters']:,} | {epochs} | "
+            f"{seconds / epochs:.1f} | {seconds:.0f} | {devices(summary)} | {run_link(summary, store)} |"
         )
     return lines
 
@@ -177,6 +217,15 @@ def main() -> None:
                 f"![{task} validation curves]({task}-validation.png)",
                 f"![{task} test metrics]({task}-test.png)",
             ]
+            if task == "sum":
+                curves = {name: length_curve(metrics[name], params.sum.length) for name in names}
+                plot_lengths(folder / "sum-lengths.png", curves, trained_lengths(params))
+                page += [
+                    "",
+                    f"How far each variant counts, trained on {trained_lengths(params)} (the length sweep):",
+                    "",
+                    "![sum by sequence length](sum-lengths.png)",
+                ]
         presets = [name for name in params.presets if (PRESETS / name / "metrics.json").is_file()]
         page += ["", "## The seed tutorials' recipes next to the modern defaults", ""]
         if not presets:

@@ -61,7 +61,11 @@ def recipe(params: Params, task: str | None, variant: str | None, preset: str | 
 def run_params(params: Params, plan: PresetParams, task, variant, preset) -> dict:
     """The params.yaml values the stage used, flattened to their keys (`train.mnist.batch_size`), and
     what the model was built with (`model.layers`: after any task-level override)."""
-    used = {"train.seed": params.train.seed, "train.deterministic": params.train.deterministic}
+    used = {
+        "train.seed": params.train.seed,
+        "train.split_seed": params.train.split_seed,
+        "train.deterministic": params.train.deterministic,
+    }
     if preset:
         used.update(flatten(plan, f"presets.{preset}"))
     else:
@@ -125,12 +129,12 @@ def train(
     device.configure(settings.seed, settings.deterministic, execution)
     where = device.describe()
     log.info("training %s on %s with the %s backend on %s", name, task, where["backend"], where["device"])
-    data = load_task(task, data_dir, training, settings.seed)
+    data = load_task(task, data_dir, training, settings.split_seed)
     if replicas > 1:
         log.info("%d replicas (tf.distribute.MirroredStrategy), each a %d-th of every batch", replicas, replicas)
     started = time.perf_counter()
     with scope:
-        model = build_model(task, plan.model, training, name=name, cudnn=execution.cudnn)
+        model = build_model(task, plan.model, training, name=name, cudnn=execution.cudnn, masked=data.padded)
         history = fit(model, data, task, training, settings.seed, execution.jit_compile, callbacks)
     seconds = time.perf_counter() - started
     best_epoch = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__) + 1
@@ -145,6 +149,7 @@ def train(
         "best_epoch": best_epoch,
         "train_seconds": round(seconds, 2),
         "train_examples": len(data.train[1]),
+        "seconds_per_epoch": round(seconds / len(history["loss"]), 3),
     }
     with replaced_file(outputs.model) as temporary:
         model.save(temporary)

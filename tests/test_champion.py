@@ -52,5 +52,5 @@ def test_test_data_digest_changes_with_any_test_file_and_ignores_training_files(
     before = digest_of_test_data(tmp_path)
     save_arrays(tmp_path / "train.npz", bits=np.ones((8, 3, 1)))
     assert digest_of_test_data(tmp_path) == before
-    save_arrays(tmp_path / "test_2x.npz", bits=np.zeros((4, 6, 1)))
+    save_arrays(tmp_path / "test_20bits.npz", bits=np.zeros((4, 6, 1)))
     assert digest_of_test_data(tmp_path) != before

@@ -24,7 +24,7 @@ def write_metrics(folder, mnist_accuracy=0.98, sum_mae=0.05, models=("mnist-lstm
     if "mnist-lstm" in models:
         (folder / "mnist-lstm.json").write_text(json.dumps({"test": {"accuracy": mnist_accuracy, "loss": 0.1}}))
     if "sum-gru" in models:
-        (folder / "sum-gru.json").write_text(json.dumps({"test": {"mae": sum_mae}, "test_5x": {"mae": 3.0}}))
+        (folder / "sum-gru.json").write_text(json.dumps({"test": {"mae": sum_mae}, "test_50bits": {"mae": 3.0}}))
     return folder
 
 

@@ -9,6 +9,7 @@ import pytest
 from rnncompare.cells.lnlstm import LayerNormLSTMCell
 from rnncompare.config import ModelParams
 from rnncompare.models import build_model
+from rnncompare.sumbits import PAD
 from rnncompare.training import compile_model
 from tests.conftest import TINY_TRAINING, VARIANTS
 
@@ -189,3 +190,16 @@ def test_every_variant_built_for_a_cpu_can_be_xla_compiled(variant):
     from keras.src.trainers.trainer import model_supports_jit
 
     assert model_supports_jit(build_model("mnist", VARIANTS[variant], dataclasses.replace(TINY_TRAINING, dropout=0.2)))
+
+
+@pytest.mark.parametrize("variant", ["rnn", "lstm", "gru", "lnlstm", "bilstm"])
+def test_a_masked_sum_model_ignores_the_padding_after_a_sequence(variant):
+    """Trained on mixed lengths, a sequence padded with PAD must give what it gives unpadded,
+    in both directions of a bidirectional layer and through our own cells."""
+    params = dataclasses.replace(VARIANTS[variant], layers=2)
+    model = build_model("sum", params, masked=True)
+    bits = np.random.default_rng(0).integers(0, 2, size=(3, 5, 1)).astype(np.float32)
+    padded = np.concatenate([bits, np.full((3, 7, 1), PAD, np.float32)], axis=1)
+    np.testing.assert_allclose(model.predict(padded, verbose=0), model.predict(bits, verbose=0), rtol=1e-5, atol=1e-6)
+    unmasked = build_model("sum", params, masked=False)
+    assert "padding" not in [layer.name for layer in unmasked.layers]

@@ -60,7 +60,7 @@ def test_dvc_repro_builds_both_datasets_then_reruns_nothing(repository):
     train, test = (load_arrays(repository / "data" / "mnist" / f"{split}.npz") for split in ("train", "test"))
     assert train["images"].shape == (MNIST_LIKE_T10K // 2, 28, 28)  # the CI profile's t10k split
     assert test["labels"].shape == (MNIST_LIKE_T10K // 2,)
-    sums = load_arrays(repository / "data" / "sum" / "test_5x.npz")
+    sums = load_arrays(repository / "data" / "sum" / "test_50bits.npz")
     np.testing.assert_array_equal(sums["sums"], sums["bits"].sum(axis=(1, 2)))
 
     second = dvc("repro", "generate_sum", "fetch_mnist", cwd=repository)
@@ -91,7 +91,8 @@ def test_dvc_repro_trains_and_evaluates_a_sum_and_an_mnist_model_end_to_end(repo
     metrics = next(iter(shown.values()))["data"]
     mnist = metrics["metrics/mnist-lstm.json"]["data"]["test"]
     assert 0.5 < mnist["accuracy"] <= 1.0 and set(mnist["per_class_accuracy"]) == set("0123456789")
-    assert set(metrics["metrics/sum-gru.json"]["data"]) == {"test", "test_2x", "test_5x"}
+    sweep = {"test", "test_5bits", "test_20bits", "test_50bits", "test_100bits"}
+    assert set(metrics["metrics/sum-gru.json"]["data"]) == sweep
 
     again = dvc("repro", "evaluate@sum-gru", "evaluate@mnist-lstm", cwd=repository)
     assert "Running stage" not in again

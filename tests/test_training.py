@@ -127,3 +127,30 @@ def test_every_committed_preset_names_a_known_task_and_cell(tmp_path):
     assert set(presets) == {"seed000", "seed001", "seed002"}
     assert presets["seed000"].model.forget_bias == 0.8 and presets["seed000"].training.optimizer == "sgd"
     assert presets["seed002"].model.bidirectional
+
+
+def test_a_sum_model_trained_on_mixed_lengths_counts_at_every_length_it_saw(tmp_path):
+    """sum.train_lengths: padded, masked batches; every length from 1 to 8 is then counted exactly."""
+    from rnncompare.config import ModelParams, PresetParams, SumParams, TrainingParams, TrainParams
+    from rnncompare.evaluation import evaluate
+    from rnncompare.tasks import load_tests
+    from stages.evaluate import load_model
+    from stages.generate_sum import generate
+
+    mixed = SumParams(length=8, train_size=2000, validation_size=200, test_size=200, test_lengths=(1, 4, 8))
+    generate(dataclasses.replace(mixed, train_lengths=(1, 8), train_balanced_fraction=0.5), tmp_path / "sum")
+    plan = PresetParams(
+        task="sum",
+        model=ModelParams(cell="lstm", units=16),
+        training=TrainingParams(epochs=20, batch_size=32, learning_rate=0.01, patience=20),
+    )
+    summary = train("sum-lstm", plan, TrainParams(), tmp_path / "sum", outputs_in(tmp_path / "out"))
+    assert summary["xla"]  # masking keeps the CPU's compiled path
+    model = load_model(tmp_path / "out" / "model.keras")
+    assert model.get_layer("padding")  # the saved model masks, wherever it is loaded
+    results, _ = evaluate(model, "sum", load_tests("sum", tmp_path / "sum"))
+    assert {name: values["rounded_accuracy"] for name, values in results.items()} == {
+        "test_1bits": 1.0,
+        "test_4bits": 1.0,
+        "test": 1.0,
+    }
