@@ -12,7 +12,7 @@ export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$
 MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
 UI_PORT ?= 5000
 
-.PHONY: repro push pull sweep server server-stop server-upgrade presets check baseline promote reset-params bench test lint lock ui
+.PHONY: repro push pull sweep compare server server-stop server-upgrade presets check baseline promote reset-params bench test lint lock ui
 
 # The project itself is installed editable (no download: setuptools is in the lock), so that
 # `import rnncompare` works from any directory, in notebooks and scripts too.
@@ -114,6 +114,22 @@ sweep: $(VENV)/installed
 	dvc exp run --queue $(foreach setting,$(SWEEP),--set-param '$(setting)')
 	dvc exp run --run-all --jobs $(JOBS)
 	dvc exp show --only-changed --drop 'per_class|confusion'
+
+# Every task x variant under SEEDS training seeds (0..SEEDS-1), one DVC experiment each, everything
+# else fixed; then means, 95% intervals and paired tests in reports/seeds/index.md (stages/compare.py).
+#   make compare SEEDS=5 PROFILE=mnist-mini    or, for a quick look,    make compare PROFILE=ci SEEDS=3
+# One experiment at a time unless JOBS says otherwise: each already keeps every core busy.
+# SET="sum.train_lengths=[1,20]" changes params for every seed (space-separated KEY=VALUE entries).
+# COMPARISON names it (default: seeds-<time>); COLLECT=1 only re-reads that comparison's finished experiments.
+SEEDS ?= 5
+SET ?=
+COMPARISON ?= seeds-$(shell date +%Y%m%d-%H%M%S)
+COLLECT ?=
+compare: $(VENV)/installed
+	$(PARAMS_STEP)
+	python -m stages.compare --seeds $(SEEDS) --jobs $(if $(filter command line environment,$(origin JOBS)),$(JOBS),1) --name $(COMPARISON) \
+		$(foreach setting,$(SET),'--set-param=$(setting)') $(if $(COLLECT),--collect-only) \
+		--out reports/seeds$(if $(PROFILE),-$(PROFILE))
 
 # Test files run in parallel (pytest-xdist), one file per worker: each file shares its fixtures.
 TEST_WORKERS ?= auto

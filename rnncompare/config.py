@@ -244,6 +244,16 @@ class CheckParams:
 
 
 @dataclasses.dataclass(frozen=True)
+class CompareParams:
+    """What `make compare` (stages/compare.py) holds the seed means to."""
+
+    # "<task>-<variant>": {metric: the lowest acceptable mean over seeds}
+    targets: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    # with sum.train_lengths: the lowest acceptable mean rounded accuracy at every length trained on
+    seen_lengths_accuracy: float = 0.99
+
+
+@dataclasses.dataclass(frozen=True)
 class PresetParams:
     """A complete recipe, model and training, for one task: the seed tutorials'."""
 
@@ -263,6 +273,7 @@ class Params:
     presets: dict[str, PresetParams] = dataclasses.field(default_factory=dict)
     mlflow: MlflowParams = MlflowParams()
     check: CheckParams = CheckParams()
+    compare: CompareParams = CompareParams()
 
     def model(self, variant: str) -> ModelParams:
         """The params of one variant, or an error listing the variants params.yaml defines."""

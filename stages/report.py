@@ -106,7 +106,7 @@ def plot_lengths(path: Path, curves: dict[str, dict[int, dict]], training_length
         axis.set_xticks(list(next(iter(curves.values()))), [str(n) for n in next(iter(curves.values()))])
         axis.grid(alpha=0.3)
     axes[0].set_ylim(-0.02, 1.02)
-    axes[1].set_yscale("symlog", linthresh=0.01)
+    axes[1].set_yscale("log")
     axes[0].legend(fontsize=8, title=f"trained on {training_lengths}")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
