@@ -176,10 +176,23 @@ def collect(prefix: str, models: list[str]) -> list[SeedRun]:
 # ---- statistics and the page
 
 
+def best_validation(task: str, history: dict[str, list[float]]) -> dict[str, float]:
+    """The validation curve's best value (MNIST: highest accuracy; sum: lowest loss): what a recipe
+    is chosen by, never the test set."""
+    curve = history.get(CURVE[task], [])
+    if not curve:
+        return {}
+    return {f"validation.best_{CURVE[task].removeprefix('val_')}": max(curve) if task == "mnist" else min(curve)}
+
+
 def samples(runs: list[SeedRun], model: str) -> dict[str, list[float]]:
-    """Metric -> its value at every seed (seed order), for the numeric metrics every seed has."""
+    """Metric -> its value at every seed (seed order), for the numeric metrics every seed has, and
+    the best validation value of each seed's training."""
+    task = model.split("-", 1)[0]
     per_seed = [
-        {k: v for k, v in numbers(run.metrics[model]).items() if ".per_class_accuracy." not in k} for run in runs
+        {k: v for k, v in numbers(run.metrics[model]).items() if ".per_class_accuracy." not in k}
+        | best_validation(task, run.histories[model])
+        for run in runs
     ]
     common = set.intersection(*(set(values) for values in per_seed))
     return {metric: [values[metric] for values in per_seed] for metric in sorted(common)}
@@ -224,7 +237,7 @@ def plot_validation_bands(path: Path, task: str, runs: list[SeedRun], models: li
         for row, curve in enumerate(curves):
             stacked[row, : len(curve)] = curve
         mean, spread = np.nanmean(stacked, axis=0), np.nanstd(stacked, axis=0)
-        axis.plot(epochs, mean, color=f"C{index}", label=model.split("-", 1)[1])
+        axis.plot(epochs, mean, color=f"C{index}", marker="." if longest < 10 else None, label=model.split("-", 1)[1])
         axis.fill_between(epochs, mean - spread, mean + spread, color=f"C{index}", alpha=0.2)
     axis.set(xlabel="epoch", ylabel=f"validation {key.removeprefix('val_')}", title=f"{task}: validation, mean ± sd")
     if task == "sum":
@@ -274,7 +287,8 @@ def plot_sweep(path: Path, sweeps: dict[str, dict[int, dict]], trained: str) -> 
 def task_section(task: str, runs: list[SeedRun], models: list[str], params: Params, folder: Path) -> tuple[list, dict]:
     values = {model: samples(runs, model) for model in models}
     statistics = {model: {metric: summarize(v) for metric, v in values[model].items()} for model in models}
-    columns = [column for column in COLUMNS[task] if all(column in values[model] for model in models)]
+    shown = [*COLUMNS[task], f"validation.best_{CURVE[task].removeprefix('val_')}"]
+    columns = [column for column in shown if all(column in values[model] for model in models)]
     n = len(runs)
     lines = [
         f"## {task}",

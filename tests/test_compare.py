@@ -14,9 +14,9 @@ VARIANTS = ("lstm", "gru")
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory, mnist_like) -> Path:
-    """A clone after `make compare PROFILE=tiny SEEDS=3 COMPARISON=trio`, nothing run before it."""
+    """A clone after `make compare PROFILE=tiny SEEDS=2 COMPARISON=duo`, nothing run before it."""
     clone = copy_repository(tmp_path_factory.mktemp("compare") / "repo", tiny_profile(mnist_like, VARIANTS), VARIANTS)
-    make("compare", "PROFILE=tiny", "SEEDS=3", "COMPARISON=trio", cwd=clone)
+    make("compare", "PROFILE=tiny", "SEEDS=2", "COMPARISON=duo", cwd=clone)
     return clone
 
 
@@ -28,15 +28,15 @@ def test_each_seed_is_one_experiment_that_differs_only_in_train_seed(compared):
         for experiment in (baseline.get("experiments") or [])
         for experiment in experiment["revs"]
     }
-    assert sorted(experiments) == ["trio-seed0", "trio-seed1", "trio-seed2"]
-    assert [experiments[f"trio-seed{seed}"]["train"]["seed"] for seed in range(3)] == [0, 1, 2]
+    assert sorted(experiments) == ["duo-seed0", "duo-seed1"]
+    assert [experiments[f"duo-seed{seed}"]["train"]["seed"] for seed in range(2)] == [0, 1]
     assert {experiments[name]["train"]["split_seed"] for name in experiments} == {0}
 
 
 def test_the_page_gives_means_intervals_costs_tests_and_plots(compared):
     folder = compared / "reports" / "seeds-tiny"
     page = (folder / "index.md").read_text()
-    assert "Mean over 3 seeds [95% interval, Student's t]" in page
+    assert "Mean over 2 seeds [95% interval, Student's t]" in page
     assert "| mnist-lstm | " in page and "| sum-gru | " in page
     assert "parameters | s/epoch | train s | epochs |" in page
     assert "which differences in test.accuracy are real" in page and "Ranking: " in page
@@ -47,7 +47,7 @@ def test_the_page_gives_means_intervals_costs_tests_and_plots(compared):
     record = json.loads((folder / "seeds.json").read_text())
     accuracy = record["tasks"]["mnist"]["statistics"]["mnist-gru"]["test.accuracy"]
     seeds = record["tasks"]["mnist"]["seeds"]["mnist-gru"]["test.accuracy"]
-    assert len(seeds) == 3 and accuracy["mean"] == pytest.approx(sum(seeds) / 3)
+    assert len(seeds) == 2 and accuracy["mean"] == pytest.approx(sum(seeds) / 2)
     assert accuracy["low"] <= accuracy["mean"] <= accuracy["high"]
     pairs = record["tasks"]["sum"]["tests"]["test.mae"]
     assert [(pair["first"], pair["second"]) for pair in pairs] == [("sum-lstm", "sum-gru")]
@@ -58,12 +58,12 @@ def test_mlflow_holds_every_seed_s_run_tagged_and_one_summary_run_per_task(compa
 
     mlflow.set_tracking_uri(f"sqlite:///{compared / 'mlflow.db'}")
     for task in ("sum", "mnist"):
-        runs = mlflow.search_runs(experiment_names=[f"rnncompare-{task}"], filter_string="tags.comparison = 'trio'")
+        runs = mlflow.search_runs(experiment_names=[f"rnncompare-{task}"], filter_string="tags.comparison = 'duo'")
         seeds = runs[runs["tags.comparison.summary"].isna()]
         assert sorted(zip(seeds["params.variant"], seeds["tags.comparison.seed"], strict=True)) == sorted(
-            (variant, str(seed)) for variant in VARIANTS for seed in range(3)
+            (variant, str(seed)) for variant in VARIANTS for seed in range(2)
         )
-        assert set(seeds["params.train.seed"]) == {"0", "1", "2"}
+        assert set(seeds["params.train.seed"]) == {"0", "1"}
         summary = runs[runs["tags.comparison.summary"] == "true"]
         metric = "test.mae" if task == "sum" else "test.accuracy"
         assert len(summary) == 1 and summary[f"metrics.gru.{metric}.mean"].notna().all()
@@ -71,7 +71,7 @@ def test_mlflow_holds_every_seed_s_run_tagged_and_one_summary_run_per_task(compa
 
 
 def test_collect_reads_the_finished_experiments_again_without_training(compared):
-    result = make("compare", "PROFILE=tiny", "COMPARISON=trio", "COLLECT=1", cwd=compared)
+    result = make("compare", "PROFILE=tiny", "COMPARISON=duo", "COLLECT=1", cwd=compared)
     assert "Running stage" not in result.stdout + result.stderr
     assert (compared / "reports" / "seeds-tiny" / "index.md").is_file()
 
@@ -79,8 +79,8 @@ def test_collect_reads_the_finished_experiments_again_without_training(compared)
 def test_a_comparison_whose_experiments_differ_in_more_than_the_seed_is_refused(compared):
     run(*GIT, "add", "-A", cwd=compared)
     run(*GIT, "commit", "-q", "-m", "after the comparison", cwd=compared)
-    run("dvc", "exp", "run", "--name", "trio-seed7", "-S", "train.seed=7", "-S", "train.sum.epochs=1", cwd=compared)
-    result = make("compare", "PROFILE=tiny", "COMPARISON=trio", "COLLECT=1", cwd=compared, check=False)
+    run("dvc", "exp", "run", "--name", "duo-seed7", "-S", "train.seed=7", "-S", "train.sum.epochs=1", cwd=compared)
+    result = make("compare", "PROFILE=tiny", "COMPARISON=duo", "COLLECT=1", cwd=compared, check=False)
     assert result.returncode != 0
     assert "differ in train.sum.epochs, not only in train.seed" in result.stderr
     assert (compared / "reports" / "seeds-tiny" / "index.md").is_file()  # the last good page is kept
