@@ -387,6 +387,36 @@ def task_section(task: str, runs: list[SeedRun], models: list[str], params: Para
     return lines, record
 
 
+def tolerance_section(records: dict, baseline: Path) -> list[str]:
+    """For each metric the gate checks: the largest seed standard deviation over the models, and 3
+    of them as a tolerance. One run's value then falls within it of another run's (a gate run on
+    another CPU draws anew) about 97% of the time: their difference has sd * sqrt(2)."""
+    from rnncompare.gate import load_baseline
+
+    if not baseline.is_file():
+        return []
+    rules, _ = load_baseline(baseline)
+    lines = [
+        "## Gate tolerances from this spread",
+        "",
+        f"For `{baseline}`: 3 × the largest seed standard deviation of each gated metric.",
+        "",
+        "| metric | largest sd (model) | 3 sd | tolerance now |",
+        "|---|---:|---:|---:|",
+    ]
+    for metric, rule in rules.items():
+        spreads = [
+            (statistics[metric]["std"], model)
+            for record in records.values()
+            for model, statistics in record["statistics"].items()
+            if metric in statistics
+        ]
+        if spreads:
+            std, model = max(spreads)
+            lines.append(f"| {metric} | {std:.4g} ({model}) | {3 * std:.4g} | {rule.tolerance:g} |")
+    return lines
+
+
 def tag_mlflow_runs(params: Params, comparison: str, runs: list[SeedRun], records: dict, folder: Path) -> None:
     """Tag every seed's run with the comparison, and record one summary run per task holding the
     means and intervals and the page: in the UI, filter on `tags.comparison = '<name>'`."""
@@ -459,6 +489,7 @@ def main() -> None:
             if models_of_task:
                 lines, records[task] = task_section(task, runs, models_of_task, params, folder)
                 page += [""] + lines
+        page += [""] + tolerance_section(records, Path(params.check.baseline))
         write_json(folder / "seeds.json", {"comparison": arguments.name, "tasks": records})
         (folder / "index.md").write_text("\n".join(page) + "\n")
     tag_mlflow_runs(params, arguments.name, runs, records, arguments.out)
