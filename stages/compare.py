@@ -86,6 +86,13 @@ def run_seeds(comparison: str, seeds: list[int], jobs: int, settings: list[str])
         dvc("exp", "run", "--queue", "--name", name, "--set-param", f"train.seed={seed}", *extra)
     log.info("running %d experiments (%d at a time): %s", len(names), jobs, ", ".join(names))
     dvc("exp", "run", "--run-all", "--jobs", str(jobs))
+    finished = experiment_commits(comparison)
+    unfinished = [name for name in names if name not in finished]
+    if unfinished:
+        raise PipelineError(
+            f"experiment(s) {', '.join(unfinished)} did not finish; `dvc queue logs <name>` shows why. Fix it, then "
+            "run `make compare` again: the stages that finished come back from the run-cache, not retrained."
+        )
     return names
 
 
