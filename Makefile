@@ -134,7 +134,7 @@ compare: $(VENV)/installed
 # Test files run in parallel (pytest-xdist), one file per worker: each file shares its fixtures.
 TEST_WORKERS ?= auto
 test: $(VENV)/installed
-	python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=10
 
 # actionlint checks the GitHub Actions workflows (their expressions, events and shell steps).
 lint: $(VENV)/installed

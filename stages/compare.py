@@ -323,6 +323,13 @@ def task_section(task: str, runs: list[SeedRun], models: list[str], params: Para
                 summary = statistics[model][metric]
                 verdict = "meets it" if summary.mean >= floor else "**misses it**"
                 lines.append(f"- {model}: {metric} ≥ {floor:g}; the mean, {summary.mean:.4f}, {verdict}.")
+    lines += ["", "<details><summary>Every metric: mean, standard deviation, 95% interval</summary>", ""]
+    lines += ["| model | metric | mean | sd | 95% interval |", "|---|---|---:|---:|---|"]
+    for model in models:
+        for metric, summary in statistics[model].items():
+            bounds = "—" if summary.low is None else f"[{summary.low:.4g}, {summary.high:.4g}]"
+            lines.append(f"| {model} | {metric} | {summary.mean:.4g} | {summary.std:.2g} | {bounds} |")
+    lines += ["", "</details>"]
     plot_error_bars(folder / f"{task}-test.png", task, statistics, values, columns[:3])
     plot_validation_bands(folder / f"{task}-validation.png", task, runs, models)
     lines += ["", f"![{task} test metrics, error bars]({task}-test.png)",
