@@ -29,7 +29,9 @@ class Summary:
     high: float | None  # None for a single seed (no interval can be known)
 
 
-def summarize(values) -> Summary:
+def summarize(values, limits: tuple[float, float] = (-np.inf, np.inf)) -> Summary:
+    """`limits`: the values the metric can take (accuracy: 0 to 1); the interval is clipped to them,
+    as a t interval of values near a bound reaches past it."""
     values = np.asarray(values, dtype=float)
     mean = float(values.mean())
     if len(values) < 2:
@@ -38,7 +40,7 @@ def summarize(values) -> Summary:
         return Summary(len(values), mean, 0.0, mean, mean)
     std = float(values.std(ddof=1))
     low, high = stats.t.interval(CONFIDENCE, len(values) - 1, loc=mean, scale=stats.sem(values))
-    return Summary(len(values), mean, std, float(low), float(high))
+    return Summary(len(values), mean, std, float(max(low, limits[0])), float(min(high, limits[1])))
 
 
 def paired_p_value(first, second) -> float:

@@ -43,6 +43,13 @@ def higher_is_better(metric: str) -> bool:
     return not metric.endswith(LOWER_IS_BETTER)
 
 
+def limits(metric: str) -> tuple[float, float]:
+    """The values a metric can take: shares lie in [0, 1], errors and losses are never negative."""
+    if metric.endswith("accuracy") or ".within_" in metric or ".per_class_accuracy." in metric:
+        return (0.0, 1.0)
+    return (0.0, np.inf) if metric.endswith(LOWER_IS_BETTER) else (-np.inf, np.inf)
+
+
 @dataclass(frozen=True)
 class SeedRun:
     """One experiment of a comparison: its seed and, per model (`<task>-<variant>`), what it produced."""
@@ -261,7 +268,8 @@ def sweep_statistics(runs: list[SeedRun], model: str, training_length: int) -> d
     curves = [length_curve(run.metrics[model], training_length) for run in runs]
     return {
         length: {
-            metric: summarize([curve[length][metric] for curve in curves]) for metric in ("rounded_accuracy", "mae")
+            metric: summarize([curve[length][metric] for curve in curves], limits(metric))
+            for metric in ("rounded_accuracy", "mae")
         }
         for length in curves[0]
     }
@@ -293,7 +301,9 @@ def plot_sweep(path: Path, sweeps: dict[str, dict[int, dict]], trained: str) -> 
 
 def task_section(task: str, runs: list[SeedRun], models: list[str], params: Params, folder: Path) -> tuple[list, dict]:
     values = {model: samples(runs, model) for model in models}
-    statistics = {model: {metric: summarize(v) for metric, v in values[model].items()} for model in models}
+    statistics = {
+        model: {metric: summarize(v, limits(metric)) for metric, v in values[model].items()} for model in models
+    }
     shown = [*COLUMNS[task], f"validation.best_{CURVE[task].removeprefix('val_')}"]
     columns = [column for column in shown if all(column in values[model] for model in models)]
     n = len(runs)

@@ -21,6 +21,11 @@ def test_no_spread_gives_the_value_and_a_zero_width_interval_never_nan():
     assert (summary.mean, summary.std, summary.low, summary.high) == (1.0, 0.0, 1.0, 1.0)
 
 
+def test_an_interval_never_reaches_past_what_the_metric_can_take():
+    summary = summarize([0.98, 1.0, 1.0], limits=(0.0, 1.0))
+    assert summary.high == 1.0 and summary.low == pytest.approx(1 - 0.02 / 3 - 4.302653 * summary.std / math.sqrt(3))
+
+
 def test_one_seed_has_no_interval():
     summary = summarize([0.97])
     assert summary.mean == 0.97 and summary.low is None and summary.high is None
