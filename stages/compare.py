@@ -464,6 +464,9 @@ def tag_mlflow_runs(params: Params, comparison: str, runs: list[SeedRun], record
         log.warning("%d seed runs were recorded in another store; they are not tagged here", skipped)
     for task, record in records.items():
         experiment = tracking.experiment_id(f"{params.mlflow.experiment_prefix}-{task}")
+        earlier = f"tags.comparison = '{comparison}' and tags.`comparison.summary` = 'true'"
+        for stale in client.search_runs([experiment], filter_string=earlier):  # a re-collect replaces it
+            client.delete_run(stale.info.run_id)
         tags = {"comparison": comparison, "comparison.summary": "true", "comparison.seeds": str(len(runs))}
         with mlflow.start_run(experiment_id=experiment, run_name=f"{comparison} (seed statistics)", tags=tags):
             flat = {}

@@ -74,6 +74,13 @@ def test_collect_reads_the_finished_experiments_again_without_training(compared)
     result = make("compare", "PROFILE=tiny", "COMPARISON=duo", "COLLECT=1", cwd=compared)
     assert "Running stage" not in result.stdout + result.stderr
     assert (compared / "reports" / "seeds-tiny" / "index.md").is_file()
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{compared / 'mlflow.db'}")
+    summaries = mlflow.search_runs(
+        experiment_names=["rnncompare-mnist"], filter_string="tags.`comparison.summary` = 'true'"
+    )
+    assert len(summaries) == 1  # the summary run was replaced, not repeated
 
 
 def test_a_comparison_whose_experiments_differ_in_more_than_the_seed_is_refused(compared):
