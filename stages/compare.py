@@ -398,7 +398,8 @@ def task_section(task: str, runs: list[SeedRun], models: list[str], params: Para
             for model, sweep in sweeps.items():
                 worst = min(sweep[length]["rounded_accuracy"].mean for length in seen)
                 verdict = "meets it" if worst >= floor else "**misses it**"
-                lines.append(f"- {model}: lowest mean {worst:.4f}, {verdict}.")
+                exempt = " (`rnn` is not held to it)" if model.endswith("-rnn") else ""
+                lines.append(f"- {model}: lowest mean {worst:.4f}, {verdict}{exempt}.")
         lines += ["", "![sum by sequence length](sum-lengths.png)"]
     record = {
         "statistics": {m: {k: asdict(s) for k, s in stats.items()} for m, stats in statistics.items()},
