@@ -49,6 +49,8 @@ def paired_p_value(first, second) -> float:
     differences = np.asarray(first, dtype=float) - np.asarray(second, dtype=float)
     if len(differences) < 2:
         raise ValueError("a paired test needs at least 2 seeds")
+    if not np.all(np.isfinite(differences)):  # a diverged seed (NaN): no test is possible
+        return float("nan")
     if np.ptp(differences) == 0:
         return 1.0 if differences[0] == 0 else 0.0
     return float(stats.ttest_rel(first, second).pvalue)
@@ -69,8 +71,11 @@ def compare_pairs(samples: dict[str, list[float]]) -> list[Comparison]:
     pairs = list(itertools.combinations(samples, 2))
     if not pairs:
         return []
-    p_values = [paired_p_value(samples[a], samples[b]) for a, b in pairs]
-    adjusted = stats.false_discovery_control(p_values, method="bh")
+    p_values = np.array([paired_p_value(samples[a], samples[b]) for a, b in pairs])
+    adjusted = np.full(len(pairs), np.nan)  # a pair with a NaN stays untested, and out of the correction
+    tested = np.isfinite(p_values)
+    if tested.any():
+        adjusted[tested] = stats.false_discovery_control(p_values[tested], method="bh")
     return [
         Comparison(a, b, float(np.mean(samples[a]) - np.mean(samples[b])), p, float(q), bool(q < ALPHA))
         for (a, b), p, q in zip(pairs, p_values, adjusted, strict=True)
@@ -78,8 +83,9 @@ def compare_pairs(samples: dict[str, list[float]]) -> list[Comparison]:
 
 
 def ranking(samples: dict[str, list[float]], higher_is_better: bool, comparisons: list[Comparison]) -> list[str]:
-    """The variants best first, each step between neighbours said in words: whether it is a
-    significant difference or not."""
+    """The variants best first, each step between neighbours said in words (significant or not),
+    then every significant pair, neighbours or not: `a` and `b` may not differ, nor `b` and `c`,
+    while `a` and `c` do."""
     order = sorted(samples, key=lambda name: np.mean(samples[name]), reverse=higher_is_better)
     verdicts = {frozenset((c.first, c.second)): c for c in comparisons}
     sentences = []
@@ -91,4 +97,14 @@ def ranking(samples: dict[str, list[float]], higher_is_better: bool, comparisons
             sentences.append(
                 f"{better} and {worse} are not significantly different (adjusted p = {comparison.p_adjusted:.3g})"
             )
+    rank = {name: index for index, name in enumerate(order)}
+    significant = sorted((c for c in comparisons if c.significant), key=lambda c: (rank[c.first], rank[c.second]))
+    if significant:
+        pairs = []
+        for c in significant:
+            better, worse = (c.first, c.second) if rank[c.first] < rank[c.second] else (c.second, c.first)
+            pairs.append(f"{better} over {worse} ({c.p_adjusted:.3g})")
+        sentences.append("significant differences: " + ", ".join(pairs))
+    else:
+        sentences.append("no pair differs significantly")
     return sentences

@@ -64,6 +64,7 @@ def test_mlflow_holds_every_seed_s_run_tagged_and_one_summary_run_per_task(compa
             (variant, str(seed)) for variant in VARIANTS for seed in range(2)
         )
         assert set(seeds["params.train.seed"]) == {"0", "1"}
+        assert list(seeds["tags.comparison.duo"]) == list(seeds["tags.comparison.seed"])  # a key per comparison
         summary = runs[runs["tags.comparison.summary"] == "true"]
         metric = "test.mae" if task == "sum" else "test.accuracy"
         assert len(summary) == 1 and summary[f"metrics.gru.{metric}.mean"].notna().all()
@@ -84,8 +85,6 @@ def test_collect_reads_the_finished_experiments_again_without_training(compared)
 
 
 def test_a_comparison_whose_experiments_differ_in_more_than_the_seed_is_refused(compared):
-    run(*GIT, "add", "-A", cwd=compared)
-    run(*GIT, "commit", "-q", "-m", "after the comparison", cwd=compared)
     # A param no stage reads: the experiment restores every stage, and still differs from the others.
     setting = "compare.seen_lengths_accuracy=0.5"
     run("dvc", "exp", "run", "--name", "duo-seed7", "-S", "train.seed=0", "-S", setting, cwd=compared)
@@ -93,3 +92,13 @@ def test_a_comparison_whose_experiments_differ_in_more_than_the_seed_is_refused(
     assert result.returncode != 0
     assert "differ in compare.seen_lengths_accuracy, not only in train.seed" in result.stderr
     assert (compared / "reports" / "seeds-tiny" / "index.md").is_file()  # the last good page is kept
+
+
+def test_seeds_run_on_another_commit_are_not_mixed_into_a_comparison(compared):
+    run("dvc", "exp", "remove", "duo-seed7", cwd=compared)
+    run(*GIT, "add", "-A", cwd=compared)
+    run(*GIT, "commit", "-q", "-m", "after the comparison", cwd=compared)
+    run("dvc", "exp", "run", "--name", "duo-seed2", "-S", "train.seed=0", cwd=compared)  # restored, not trained
+    result = make("compare", "PROFILE=tiny", "COMPARISON=duo", "COLLECT=1", cwd=compared, check=False)
+    assert result.returncode != 0
+    assert "experiments named duo-seed<N> were run on 2 commits" in result.stderr

@@ -80,7 +80,23 @@ def test_a_clear_difference_at_five_seeds_is_significant_after_correction():
     words = ranking(samples, higher_is_better=True, comparisons=list(comparisons.values()))
     assert words[0].startswith("bilstm is ahead of lstm (significant")
     assert any("are not significantly different" in sentence for sentence in words)
-    assert words[-1].endswith(")") and "rnn" in words[-1]
+    assert words[-1].startswith("significant differences: ") and "lstm over rnn" in words[-1]
+
+
+def test_the_ranking_names_a_significant_pair_that_is_not_a_neighbour():
+    steady = np.array([0.0, 0.001, -0.001, 0.0005, -0.0005])
+    noisy = 0.06 * np.array([1, -1, 1, -1, 0.5])
+    samples = {"a": list(0.90 + steady), "b": list(0.85 + noisy), "c": list(0.80 + steady)}
+    words = ranking(samples, True, compare_pairs(samples))
+    assert words[0].startswith("a and b are not") and words[1].startswith("b and c are not")
+    assert words[2] == "significant differences: a over c (0)"
+
+
+def test_a_diverged_seed_leaves_its_pairs_untested_and_the_others_corrected():
+    samples = {"a": [0.9, 0.91, 0.92], "b": [0.5, 0.51, 0.52], "c": [0.9, float("nan"), 0.92]}
+    comparisons = {(c.first, c.second): c for c in compare_pairs(samples)}
+    assert math.isnan(comparisons[("a", "c")].p_adjusted) and not comparisons[("a", "c")].significant
+    assert comparisons[("a", "b")].p_adjusted == 0.0  # constant shift; adjusted over the 1 tested pair
 
 
 def test_ranking_reads_lower_is_better_for_errors():
