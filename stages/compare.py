@@ -180,8 +180,9 @@ def collect(prefix: str, models: list[str]) -> list[SeedRun]:
     commits = experiment_commits(prefix)
     if len(commits) < 2:
         raise PipelineError(
-            f"found {len(commits)} finished experiment(s) named {prefix}-seed<N> (`dvc exp list`); a comparison "
-            "needs at least 2 seeds: `make compare SEEDS=5`."
+            f"found {len(commits)} finished experiment(s) named {prefix}-seed<N>; a comparison needs at least 2 "
+            "seeds. To read a finished comparison again, name it: `make compare COMPARISON=<name> COLLECT=1` "
+            "(`dvc exp list` lists the experiments, <name>-seed<N>); to run one: `make compare SEEDS=5`."
         )
     documents = {name: params_at(commit)[0] for name, commit in commits.items()}
     first = next(iter(documents))
