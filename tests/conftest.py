@@ -195,3 +195,13 @@ def tiny_params(tmp_path_factory) -> Params:
     small = dataclasses.replace(TINY_TRAINING, train_size=512)
     models = {name: dataclasses.replace(model, units=8, layers=1) for name, model in params.models.items()}
     return dataclasses.replace(params, models=models, train=dataclasses.replace(params.train, sum=small, mnist=small))
+
+
+# The files that take minutes run first: pytest-xdist hands files to workers in collection order,
+# and a long file started last keeps one worker busy after the other has finished.
+SLOWEST_FIRST = ("test_experiments.py", "test_compare.py", "test_team.py", "test_remotes.py", "test_pipeline.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: index for index, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its order
