@@ -1,6 +1,7 @@
 """`make bench`: training throughput of every variant through the project's real model and training
-code, next to the same models in plain PyTorch timed in the same run; plus a no-op `dvc repro`
-and the share of training time that MLflow logging takes.
+code, next to the same models in plain PyTorch timed in the same run; plus the CPU's vector
+features, the cores training kept busy, a no-op `dvc repro`, the share of training time that
+MLflow logging takes, and where the time of the last `dvc repro`'s stages went.
 
 MNIST-shaped inputs (28 rows of 28), hidden 128, batch 128, the default optimizer (params.yaml
 train.mnist); one recurrent layer, no dropout or augmentation, so both sides compute the same
@@ -10,6 +11,7 @@ the pairs' ratios. Results: printed, and written as JSON (--out) to compare runs
 """
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -24,7 +26,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from rnncompare import device
+from rnncompare import device, stagetimes
 from rnncompare.config import load_params
 from rnncompare.models import build_model
 from rnncompare.training import compile_model
@@ -33,24 +35,53 @@ BATCH = 128
 UNITS = 128
 
 
-def seconds_per_pass(one_pass) -> float:
-    started = time.perf_counter()
+VECTOR_FEATURES = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
+# Caps that make the same host run AVX2-only code (oneDNN's kernels, XLA's generated code); the
+# TensorFlow wheel's own Eigen kernels are compiled for AVX2 at most either way.
+ISA_CAPS = ("ONEDNN_MAX_CPU_ISA", "XLA_FLAGS")
+
+
+def cpu_description() -> dict:
+    """The CPU's model, the vector features training can use, the cores this process may run on."""
+    model, flags = platform.processor() or platform.machine(), set()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    return {
+        "cpu": model,
+        "vector_features": [feature for feature in VECTOR_FEATURES if feature in flags],
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "isa_caps": {name: os.environ[name] for name in ISA_CAPS if name in os.environ},
+    }
+
+
+def seconds_per_pass(one_pass) -> tuple[float, float]:
+    """Wall and CPU seconds (every thread of this process) of one pass."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     one_pass()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
-def timed_passes(passes: dict, repeats: int) -> dict[str, list[float]]:
-    """Seconds of each pass, `repeats` times, after a warm-up of each (compilation, allocation).
+def timed_passes(passes: dict, repeats: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Seconds of each pass, `repeats` times, after a warm-up of each (compilation, allocation), and
+    the cores each side kept busy (CPU seconds per wall second).
 
     The passes alternate, so a slow spell of a shared host falls on both sides of a ratio: on 2
     shared cores one side's speed swung by up to 1.8x between runs minutes apart."""
     for one_pass in passes.values():
         one_pass()
     times = {name: [] for name in passes}
+    cpu = dict.fromkeys(passes, 0.0)
     for _ in range(repeats):
         for name, one_pass in passes.items():
-            times[name].append(seconds_per_pass(one_pass))
-    return times
+            wall, cpu_seconds = seconds_per_pass(one_pass)
+            times[name].append(wall)
+            cpu[name] += cpu_seconds
+    return times, {name: round(cpu[name] / sum(times[name]), 2) for name in passes}
 
 
 def project_pass(model_params, training, images, labels):
@@ -124,6 +155,31 @@ def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
     }
 
 
+def stage_times() -> list[dict]:
+    """Print and return where the last `dvc repro`'s stages spent their time (logs/stage-times.jsonl)."""
+    stages = stagetimes.last_execution()
+    if not stages:
+        print(f"stage times: none recorded yet ({stagetimes.LOG} is written by every stage `dvc repro` runs)")
+        return []
+    print(f"\nThe {len(stages)} stages that ran in the last pipeline execution ({stages[0]['execution']}), seconds:")
+    header = ("total", 7), ("start-up", 8), ("1st epoch+", 10), ("epochs", 12), ("fixed", 7), ("cores busy", 10)
+    print(f"{'stage':24} " + " ".join(f"{name:>{width}}" for name, width in header))
+    for stage in stages:
+        epochs = f"{stage['epoch_seconds']:.1f} ({stage['epochs']})" if stage["epochs"] else "-"
+        busy = stage["cores_busy_in_epochs"]
+        print(
+            f"{stage['stage']:24} {stage['seconds']:>7.1f} {stage['startup_seconds']:>8.1f} "
+            f"{stage['first_epoch_overhead_seconds']:>10.1f} {epochs:>12} {stage['fixed_seconds']:>7.1f} "
+            f"{'-' if busy is None else f'{busy:.2f}':>10}"
+        )
+    total = {key: sum(stage[key] for stage in stages) for key in ("seconds", "epoch_seconds", "fixed_seconds")}
+    print(
+        f"{'all':24} {total['seconds']:>7.1f} {'':>8} {'':>10} {total['epoch_seconds']:>12.1f} "
+        f"{total['fixed_seconds']:>7.1f}   (DVC's own work between stages not included)"
+    )
+    return stages
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", nargs="+", help="default: every variant of params.yaml")
@@ -139,8 +195,14 @@ def main() -> None:
     images = rng.random((arguments.steps * BATCH, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, arguments.steps * BATCH).astype(np.int32)
     where = device.describe()
-    results = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), **where, "variants": {}}
-    print(f"{'variant':8} {'project':>16} {'plain PyTorch':>16} {'ratio':>6}  device, backend")
+    cpu = cpu_description()
+    results = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), **cpu, **where}
+    results["variants"] = {}
+    caps = " ".join(f"{name}={value}" for name, value in cpu["isa_caps"].items())
+    print(f"CPU: {cpu['cpu']}; {cpu['cores']} cores; {' '.join(cpu['vector_features']) or 'no AVX'}")
+    if caps:
+        print(f"     capped by {caps}")
+    print(f"{'variant':8} {'project':>16} {'plain PyTorch':>16} {'ratio':>6} {'cores busy':>11}  device, backend")
     for variant in arguments.variants or list(params.models):
         model_params = dataclasses.replace(params.model(variant), units=UNITS, layers=1)
         one_pass, model = project_pass(model_params, training, images, labels)
@@ -148,19 +210,21 @@ def main() -> None:
         reference = reference_pass(model_params, training, images, labels)
         if reference:
             passes["reference"] = reference
-        times = timed_passes(passes, arguments.repeats)
+        times, busy = timed_passes(passes, arguments.repeats)
         project = len(labels) / statistics.median(times["project"])
-        entry = {"samples_per_second": round(project), "xla": bool(model.jit_compile)}
+        entry = {"samples_per_second": round(project), "xla": bool(model.jit_compile), "cores_busy": busy["project"]}
         if reference:
             entry["reference_samples_per_second"] = round(len(labels) / statistics.median(times["reference"]))
             # the median of each pair's ratio: a pair shares its moment's load on the host
             pairs = [ref / own for own, ref in zip(times["project"], times["reference"], strict=True)]
             entry["ratio"] = round(statistics.median(pairs), 2)
+            entry["reference_cores_busy"] = busy["reference"]
         results["variants"][variant] = entry
         torch_text = f"{entry['reference_samples_per_second']} samples/s" if reference else "(torch absent)"
         ratio = f"{entry['ratio']:.2f}x" if reference else "—"
+        cores = f"{busy['project']:.2f}" + (f" / {busy['reference']:.2f}" if reference else "")
         print(
-            f"{variant:8} {round(project):>7} samples/s {torch_text:>16} {ratio:>6}  "
+            f"{variant:8} {round(project):>7} samples/s {torch_text:>16} {ratio:>6} {cores:>11}  "
             f"{where['device']}, {where['backend']}"
         )
         keras.backend.clear_session()
@@ -174,6 +238,7 @@ def main() -> None:
             f"MLflow: per-epoch logging {share['epoch_logging_share']:.2%} of training time; "
             f"logging the model {share['model_logging_seconds']} s once per stage"
         )
+    results["last_repro_stages"] = stage_times()
     arguments.out.parent.mkdir(parents=True, exist_ok=True)
     arguments.out.write_text(json.dumps(results, indent=2) + "\n")
 

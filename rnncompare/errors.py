@@ -5,6 +5,8 @@ import signal
 import sys
 from collections.abc import Callable
 
+from rnncompare import stagetimes
+
 
 class PipelineError(Exception):
     """An expected failure: the message names the file, key or value and the fix."""
@@ -21,8 +23,13 @@ def run_stage(main: Callable[[], None]) -> None:
     if keras is not None:
         keras.config.disable_interactive_logging()  # ...which sends them to absl's logger instead: quiet it
         logging.getLogger("absl").setLevel(logging.WARNING)
+    stagetimes.main_started()
+    failed = True
     try:
         main()
+        failed = False
     except PipelineError as error:
         logging.getLogger("rnncompare").error("%s", error)
         sys.exit(1)
+    finally:
+        stagetimes.record(failed)

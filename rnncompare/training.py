@@ -7,6 +7,7 @@ import time
 import keras
 import numpy as np
 
+from rnncompare import stagetimes
 from rnncompare.augmentation import AugmentedBatches, image_augmenter
 from rnncompare.config import Task, TrainingParams
 from rnncompare.errors import PipelineError
@@ -54,10 +55,13 @@ class EpochLog(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.perf_counter()
+        self.cpu_started = stagetimes.cpu_seconds()
 
     def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.started
+        stagetimes.epoch_finished(seconds, stagetimes.cpu_seconds() - self.cpu_started)
         values = "  ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items())
-        log.info("epoch %d/%d  %s  (%.1f s)", epoch + 1, self.epochs, values, time.perf_counter() - self.started)
+        log.info("epoch %d/%d  %s  (%.1f s)", epoch + 1, self.epochs, values, seconds)
 
 
 def training_batches(data: TaskData, training: TrainingParams, seed: int) -> dict:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnncompare import stagetimes
 from rnncompare.outputs import load_arrays
 from rnncompare.profiles import apply_profile
 from tests.clones import LOCAL_STATE
@@ -94,11 +95,29 @@ def test_dvc_repro_trains_and_evaluates_a_sum_and_an_mnist_model_end_to_end(repo
     sweep = {"test", "test_5bits", "test_20bits", "test_50bits", "test_100bits"}
     assert set(metrics["metrics/sum-gru.json"]["data"]) == sweep
 
+    times = stagetimes.last_execution(repository)
     again = dvc("repro", "evaluate@sum-gru", "evaluate@mnist-lstm", cwd=repository)
     assert "Running stage" not in again
+    assert stagetimes.last_execution(repository) == times, "a no-op repro ran no stage: it logs no time"
+    check_stage_times(times)
     check_mlflow_runs(repository, mnist["accuracy"])
     check_report(repository)
     check_gate_against_a_revision(repository)
+
+
+MODELS = ("sum-gru", "mnist-lstm")
+
+
+def check_stage_times(times):
+    """Every stage that ran logged its wall time, the training stages' split into epochs and the rest."""
+    ran = {"generate_sum", "fetch_mnist"} | {f"{stage}@{model}" for stage in ("train", "evaluate") for model in MODELS}
+    assert {line["stage"] for line in times} == ran and len(times) == len(ran)
+    for line in times:
+        assert not line["failed"] and line["seconds"] > line["startup_seconds"] > 0
+        assert line["epoch_seconds"] + line["fixed_seconds"] == pytest.approx(line["seconds"], abs=0.02)
+        assert (line["epochs"] > 0) == line["stage"].startswith("train@"), line
+    training = next(line for line in times if line["stage"] == "train@mnist-lstm")
+    assert training["epoch_seconds"] > 0 and 0 < training["cores_busy_in_epochs"] <= os.cpu_count() + 0.1
 
 
 def check_gate_against_a_revision(repository):
