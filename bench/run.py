@@ -122,7 +122,7 @@ def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
     log the model as the stage does; report each as a share of the training time."""
     import mlflow
 
-    from rnncompare import tracking
+    from rnncompare import keras_logging
 
     with tempfile.TemporaryDirectory() as scratch:
         mlflow.set_tracking_uri(f"sqlite:///{scratch}/mlflow.db")
@@ -130,7 +130,7 @@ def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
         mlflow.create_experiment("bench", artifact_location=Path(scratch, "artifacts").as_uri())
         mlflow.set_experiment("bench")
         with mlflow.start_run():
-            logger = tracking.EpochMetrics()
+            logger = keras_logging.EpochMetrics()
             spent = []
             original = logger.on_epoch_end
 
@@ -145,7 +145,7 @@ def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
             model.fit(images, labels, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[logger])
             training_seconds = time.perf_counter() - started - sum(spent)
             started = time.perf_counter()
-            tracking.log_model(model, images[:2], "mnist")
+            keras_logging.log_model(model, images[:2], "mnist")
             model_seconds = time.perf_counter() - started
     return {
         "epochs": epochs,

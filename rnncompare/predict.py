@@ -15,6 +15,7 @@ import json
 import logging
 from pathlib import Path
 
+import keras  # noqa: F401  loaded before run_stage, which then turns off Keras' progress bars
 import mlflow
 import numpy as np
 from mlflow.exceptions import MlflowException

@@ -1,6 +1,6 @@
 """The loader MLflow's pyfunc flavor calls for the project's models (`loader_module` in MLmodel).
 
-Each logged model carries this package as code (tracking.log_model), so `mlflow.pyfunc.load_model`,
+Each logged model carries this package as code (keras_logging.log_model), so `mlflow.pyfunc.load_model`,
 `mlflow models serve` and a notebook outside the repository load any variant: this module registers
 the project's cells with Keras, then hands over to MLflow's Keras flavor.
 """

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import mlflow
 
-from rnncompare import device, tracking
+from rnncompare import device, keras_logging, tracking
 from rnncompare.config import Params, PresetParams, TrainParams, load_params
 from rnncompare.errors import run_stage
 from rnncompare.models import build_model
@@ -97,7 +97,7 @@ def record_in_mlflow(task: str, data_dir: Path, outputs: TrainOutputs):
                 "best_epoch": summary["best_epoch"],
             }
         )
-        model_uri = tracking.log_model(model, data.tests["test"][0][:2], task)
+        model_uri = keras_logging.log_model(model, data.tests["test"][0][:2], task)
         mlflow.log_artifact(str(outputs.history_png), "plots")
         run = mlflow.active_run().info
         return {
@@ -195,7 +195,7 @@ def main() -> None:
     used = run_params(params, plan, arguments.task, arguments.variant, arguments.preset)
     with tracking.training_run(params.mlflow, plan.task, name, stages, used, tags={"variant": used["variant"]}):
         record = record_in_mlflow(plan.task, arguments.data, outputs)
-        train(name, plan, params.train, arguments.data, outputs, [tracking.EpochMetrics()], record)
+        train(name, plan, params.train, arguments.data, outputs, [keras_logging.EpochMetrics()], record)
 
 
 if __name__ == "__main__":

@@ -33,3 +33,14 @@ def test_a_stage_using_keras_prints_no_progress_bars():
     assert result.returncode == 0, result.stderr
     assert "predicted (4, 1)" in result.stdout
     assert "step" not in result.stdout + result.stderr
+
+
+def test_stages_that_load_no_model_import_neither_keras_nor_tensorflow():
+    # Importing them costs about 3 s of every such stage's start (bench/README.md, stage fixed cost).
+    modules = ("stages.generate_sum", "stages.fetch_mnist", "stages.register", "stages.report", "stages.check")
+    result = run_python(
+        f"import importlib, sys\nfor name in {modules!r}: importlib.import_module(name)\n"
+        "print(sorted({'keras', 'tensorflow'} & set(sys.modules)))\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -263,7 +263,7 @@ def test_two_stages_logging_to_one_sqlite_store_at_once_lose_nothing(tiny_data, 
 
 def test_mlflow_still_needs_the_keras_input_example_workaround(tmp_path):
     """When this fails, MLflow writes the input example after creating the model folder:
-    drop tracking.KerasFlavor and call mlflow.keras.log_model directly."""
+    drop keras_logging.KerasFlavor and call mlflow.keras.log_model directly."""
     import keras
     import mlflow
 
