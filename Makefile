@@ -17,10 +17,12 @@ UI_PORT ?= 5000
 # The project itself is installed editable (no download: setuptools is in the lock), so that
 # `import rnncompare` works from any directory, in notebooks and scripts too.
 # uv, where it is installed, puts the same pinned and hashed wheels in place in seconds (pip: a
-# minute or two).
+# minute or two). Both compile the bytecode at install time: where PYTHONDONTWRITEBYTECODE is set
+# (CI images, containers) nothing else would, and every stage would compile TensorFlow, Keras and
+# MLflow again as it starts (about 5 s of each stage's start: bench/README.md).
 UV := $(shell command -v uv 2>/dev/null)
-PIN_INSTALL = $(if $(UV),$(UV) pip install --quiet --python $(VENV)/bin/python,$(VENV)/bin/pip install --quiet \
-	--disable-pip-version-check) --require-hashes --no-deps -r $(LOCK)
+PIN_INSTALL = $(if $(UV),$(UV) pip install --quiet --compile-bytecode --python $(VENV)/bin/python,$(VENV)/bin/pip \
+	install --quiet --disable-pip-version-check) --require-hashes --no-deps -r $(LOCK)
 $(VENV)/installed: $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIN_INSTALL)
