@@ -1,4 +1,5 @@
-"""`make bench` runs end to end: throughput per variant, the no-op repro time and the MLflow share."""
+"""`make bench` runs end to end: the CPU, throughput and busy cores per variant, the no-op repro time, the
+MLflow share and the last pipeline execution's stage times."""
 
 import json
 import subprocess
@@ -20,6 +21,11 @@ def test_a_tiny_benchmark_reports_every_figure_it_promises(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads(out.read_text())
     assert results["variants"]["gru"]["samples_per_second"] > 0
+    assert 0 < results["variants"]["gru"]["cores_busy"] <= results["cores"] + 0.1
+    assert set(results["vector_features"]) <= {"avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
+                                               "amx_tile", "amx_bf16"}  # fmt: skip
+    assert isinstance(results["last_repro_stages"], list)
+    assert result.stdout.startswith("CPU: ") and "cores busy" in result.stdout
     assert results["backend"] == "tensorflow" and results["device"] == "cpu"
     assert "noop_dvc_repro_seconds" in results
     assert 0 < results["mlflow"]["epoch_logging_share"] < 1
