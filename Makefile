@@ -85,7 +85,8 @@ promote: $(VENV)/installed
 	dvc commit --force --quiet register@$(TASK)
 	dvc repro report
 
-# Training throughput per variant, next to plain PyTorch when torch is installed (bench/README.md).
+# Training throughput per variant, next to plain PyTorch when torch is installed, the CPU's vector
+# features, the cores kept busy, and where the last `dvc repro`'s stages spent their time (bench/README.md).
 bench: $(VENV)/installed
 	python -m bench.run
 
