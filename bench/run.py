@@ -13,6 +13,8 @@ the pairs' ratios. Results: printed, and written as JSON (--out) to compare runs
 import argparse
 import contextlib
 import dataclasses
+import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -59,6 +61,15 @@ def cpu_description() -> dict:
     }
 
 
+def package_versions() -> dict[str, str]:
+    """The versions of the frameworks on either side of the ratio, where installed."""
+    versions = {}
+    for name in ("keras", "tensorflow", "jax", "jaxlib", "torch"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            versions[name] = importlib.metadata.version(name)
+    return versions
+
+
 def seconds_per_pass(one_pass) -> tuple[float, float]:
     """Wall and CPU seconds (every thread of this process) of one pass."""
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -92,22 +103,26 @@ def project_pass(model_params, training, images, labels):
 
     def one_pass():
         model.fit(images, labels, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+        # JAX (and TensorFlow on a GPU) may return before the device has finished: wait for a weight.
+        keras.ops.convert_to_numpy(model.trainable_variables[0])
 
     return one_pass, model
 
 
-def reference_pass(model_params, training, images, labels):
+def reference_pass(model_params, training, images, labels, on_gpu: bool):
     try:
         from bench.torch_reference import train_steps
     except ImportError:
         return None
     return train_steps(
-        model_params.cell, UNITS, model_params.bidirectional, images, labels, BATCH, training.learning_rate
+        model_params.cell, UNITS, model_params.bidirectional, images, labels, BATCH, training.learning_rate, on_gpu
     )
 
 
 def noop_repro_seconds() -> str | float:
     """`dvc repro` when nothing changed; skipped (with the reason) when something would rebuild."""
+    if importlib.util.find_spec("dvc") is None:
+        return "skipped: DVC is not installed in this environment"
     dvc = [sys.executable, "-m", "dvc"]  # this environment's DVC, whether or not it is on PATH
     status = subprocess.run([*dvc, "status", "--json", "dvc.yaml"], capture_output=True, text=True)
     if status.returncode or json.loads(status.stdout or "{}"):
@@ -197,17 +212,19 @@ def main() -> None:
     where = device.describe()
     cpu = cpu_description()
     results = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), **cpu, **where}
+    results["versions"] = versions = package_versions()
     results["variants"] = {}
     caps = " ".join(f"{name}={value}" for name, value in cpu["isa_caps"].items())
     print(f"CPU: {cpu['cpu']}; {cpu['cores']} cores; {' '.join(cpu['vector_features']) or 'no AVX'}")
     if caps:
         print(f"     capped by {caps}")
+    print("Versions: " + ", ".join(f"{name} {version}" for name, version in versions.items()))
     print(f"{'variant':8} {'project':>16} {'plain PyTorch':>16} {'ratio':>6} {'cores busy':>11}  device, backend")
     for variant in arguments.variants or list(params.models):
         model_params = dataclasses.replace(params.model(variant), units=UNITS, layers=1)
         one_pass, model = project_pass(model_params, training, images, labels)
         passes = {"project": one_pass}
-        reference = reference_pass(model_params, training, images, labels)
+        reference = reference_pass(model_params, training, images, labels, on_gpu=where["device"] != "cpu")
         if reference:
             passes["reference"] = reference
         times, busy = timed_passes(passes, arguments.repeats)
@@ -229,7 +246,8 @@ def main() -> None:
         )
         keras.backend.clear_session()
     results["noop_dvc_repro_seconds"] = noop_repro_seconds()
-    print(f"no-op dvc repro: {results['noop_dvc_repro_seconds']} s")
+    noop = results["noop_dvc_repro_seconds"]
+    print(f"no-op dvc repro: {noop if isinstance(noop, str) else f'{noop} s'}")
     if arguments.mlflow_epochs:
         model_params = dataclasses.replace(params.model("lstm"), units=UNITS, layers=1)
         results["mlflow"] = mlflow_share(model_params, training, images, labels, arguments.mlflow_epochs)

@@ -1,5 +1,8 @@
 """The benchmark's reference: the same MNIST-row models written in plain PyTorch, trained the
-plain way (a Python loop of zero_grad, forward, backward, step). Imported only when torch is."""
+plain way (a Python loop of zero_grad, forward, backward, step). Imported only when torch is.
+
+On a GPU (when the project's side runs on one) the model lives there and each batch is copied
+over as Keras copies its NumPy batches; cuDNN runs nn.LSTM, nn.GRU and nn.RNN, PyTorch's defaults."""
 
 import torch
 from torch import nn
@@ -52,19 +55,33 @@ class Classifier(nn.Module):
         return self.head(features)
 
 
-def train_steps(cell: str, units: int, bidirectional: bool, images, labels, batch_size: int, learning_rate: float):
-    """A callable that trains one pass over (images, labels) in batches; built once, timed by the caller."""
+def train_steps(
+    cell: str,
+    units: int,
+    bidirectional: bool,
+    images,
+    labels,
+    batch_size: int,
+    learning_rate: float,
+    on_gpu: bool = False,
+):
+    """A callable that trains one pass over (images, labels) in batches; built once, timed by the caller.
+    With `on_gpu` (and a CUDA device) it trains there and returns only once the GPU has finished."""
+    device = torch.device("cuda" if on_gpu and torch.cuda.is_available() else "cpu")
     torch.manual_seed(0)
-    model = Classifier(cell, units, bidirectional)
+    model = Classifier(cell, units, bidirectional).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     loss_function = nn.CrossEntropyLoss()
     images, labels = torch.from_numpy(images), torch.from_numpy(labels).long()
 
     def one_pass():
         for start in range(0, len(labels), batch_size):
+            batch = slice(start, start + batch_size)
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_function(model(images[start : start + batch_size]), labels[start : start + batch_size])
+            loss = loss_function(model(images[batch].to(device)), labels[batch].to(device))
             loss.backward()
             optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()  # the kernels run asynchronously: time them, not their launch
 
     return one_pass
