@@ -12,7 +12,7 @@ export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$
 MLFLOW_STORE := $(or $(MLFLOW_TRACKING_URI),sqlite:///$(CURDIR)/mlflow.db)
 UI_PORT ?= 5000
 
-.PHONY: repro push pull sweep compare server server-stop server-upgrade presets check baseline promote reset-params bench test lint lock ui
+.PHONY: repro push pull sweep compare server server-stop server-upgrade presets check baseline promote reset-params bench test lint lock ui schema
 
 # The project itself is installed editable (no download: setuptools is in the lock), so that
 # `import rnncompare` works from any directory, in notebooks and scripts too.
@@ -143,6 +143,11 @@ compare: $(VENV)/installed
 TEST_WORKERS ?= auto
 test: $(VENV)/installed
 	python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=10
+
+# params.schema.json, from rnncompare/config.py's classes: editors with the YAML language server
+# check and complete params.yaml and profiles/*.yaml with it (their first line names it).
+schema: $(VENV)/installed
+	python -m rnncompare.params_schema
 
 # actionlint checks the GitHub Actions workflows (their expressions, events and shell steps).
 lint: $(VENV)/installed

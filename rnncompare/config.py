@@ -1,39 +1,89 @@
-"""params.yaml parsed and validated once, into small dataclasses that stages pass down.
+"""params.yaml parsed and validated once, into small frozen dataclasses that stages pass down.
 
-Every key is checked: an unknown key, a wrong type or an out-of-range value is a PipelineError
-that names the key, the value and the valid choices.
+pydantic checks every key: an unknown key, a wrong type or an out-of-range value is a
+PipelineError that names the key, the value and what is allowed (a field's description). The same
+classes give params.schema.json (rnncompare/params_schema.py), with which editors check the file.
 """
 
 import dataclasses
-import types
-import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.dataclasses import dataclass
+from pydantic_core import PydanticCustomError
 
-from rnncompare import registry
+from rnncompare import params_schema, registry
 from rnncompare.errors import PipelineError
 
 CANONICAL_MNIST_MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
 )
+section = dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 
 
-@dataclasses.dataclass(frozen=True)
+def allowed(description: str, **limits) -> Any:
+    """A field's limits and what an error says is allowed (also the schema's description)."""
+    return Field(description=description, **limits)
+
+
+Positive = Annotated[StrictInt, allowed("a positive integer", gt=0)]
+Fraction = Annotated[StrictFloat, allowed("a fraction in [0, 1)", ge=0, lt=1)]
+PositiveOrNull = Annotated[StrictInt, Field(gt=0)] | None
+Task = Literal["sum", "mnist"]
+Cell = Literal[registry.cell_names()]  # Keras' simple, lstm, gru, and one per rnncompare/cells module
+
+
+def invalid(expected: str, key: str | None = None, value: Any = None) -> PydanticCustomError:
+    """A cross-field check's error; `key` names a field below the one validated."""
+    return PydanticCustomError("params", "{expected}", {"expected": expected, "key": key, "value": value})
+
+
+def known_schemes(sources: tuple[str, ...]) -> tuple[str, ...]:
+    for source in sources:
+        if "://" in source and source.split("://", 1)[0] not in ("file", "http", "https"):
+            raise invalid("a local directory, a file:// URL or an http(s):// URL", value=source)
+    return sources
+
+
+@section
 class SumParams:
     """The sum-of-bits dataset."""
 
-    seed: int = 0
-    length: int = 10
-    train_size: int = 10_000
-    validation_size: int = 1_000
-    test_size: int = 2_000
-    test_lengths: tuple[int, ...] = (5, 10, 20, 50, 100)  # one test set per length: how far a model counts
-    train_balanced_fraction: float = 0.0  # of training sequences drawn so that every sum is equally likely
+    seed: StrictInt = 0
+    length: Positive = 10
+    train_size: Positive = 10_000
+    validation_size: Positive = 1_000
+    test_size: Positive = 2_000
+    # one test set per length: how far a model counts
+    test_lengths: tuple[Positive, ...] = allowed("a list of positive sequence lengths", default=(5, 10, 20, 50, 100))
+    # of training sequences drawn so that every sum is equally likely
+    train_balanced_fraction: StrictFloat = allowed("a fraction in [0, 1]", ge=0, le=1, default=0.0)
     # [shortest, longest]: training and validation sequences of mixed lengths, padded and masked; null: `length`
-    train_lengths: tuple[int, ...] | None = None
+    train_lengths: tuple[Positive, Positive] | None = allowed(
+        "null, or [shortest, longest], e.g. [1, 20]", default=None
+    )
+
+    @field_validator("train_lengths")
+    @classmethod
+    def shortest_first(cls, lengths):
+        if lengths and lengths[0] > lengths[1]:
+            raise invalid("null, or [shortest, longest] with 0 < shortest <= longest, e.g. [1, 20]", value=lengths)
+        return lengths
 
     def test_sets(self) -> dict[str, int]:
         """Test set name -> sequence length: `test` at the training length, `test_<n>bits` for the sweep."""
@@ -41,191 +91,119 @@ class SumParams:
         sets.update({f"test_{n}bits": n for n in sorted(set(self.test_lengths) - {self.length})})
         return sets
 
-    def validate(self, where: str) -> None:
-        for name in ("length", "train_size", "validation_size", "test_size"):
-            _require(getattr(self, name) > 0, f"{where}.{name}", getattr(self, name), "a positive integer")
-        _require(
-            0.0 <= self.train_balanced_fraction <= 1.0,
-            f"{where}.train_balanced_fraction",
-            self.train_balanced_fraction,
-            "a fraction in [0, 1]",
-        )
-        _require(
-            all(n > 0 for n in self.test_lengths),
-            f"{where}.test_lengths",
-            self.test_lengths,
-            "a list of positive sequence lengths, e.g. [5, 10, 20, 50, 100]",
-        )
-        _require(
-            self.train_lengths is None
-            or (len(self.train_lengths) == 2 and 0 < self.train_lengths[0] <= self.train_lengths[1]),
-            f"{where}.train_lengths",
-            self.train_lengths,
-            "null, or [shortest, longest] with 0 < shortest <= longest, e.g. [1, 20]",
-        )
 
-
-@dataclasses.dataclass(frozen=True)
+@section
 class MnistParams:
     """Where MNIST comes from and how it is verified."""
 
-    sources: tuple[str, ...] = CANONICAL_MNIST_MIRRORS
-    allow_non_canonical: bool = False
+    sources: Annotated[
+        tuple[StrictStr, ...],
+        allowed("a list of at least one directory, file:// or https:// URL", min_length=1),
+        AfterValidator(known_schemes),
+    ] = CANONICAL_MNIST_MIRRORS
+    allow_non_canonical: StrictBool = False
     # "t10k-split": only the official t10k-* files, split by position (stages/fetch_mnist.py)
     files: Literal["all", "t10k-split"] = "all"
-    timeout_seconds: float = 60.0
-
-    def validate(self, where: str) -> None:
-        _require(
-            len(self.sources) > 0,
-            f"{where}.sources",
-            self.sources,
-            "a list of at least one directory, file:// or https:// URL",
-        )
-        for source in self.sources:
-            scheme = source.split("://", 1)[0] if "://" in source else None
-            _require(
-                scheme in (None, "file", "http", "https"),
-                f"{where}.sources",
-                source,
-                "a local directory, a file:// URL or an http(s):// URL",
-            )
-        _require(
-            self.timeout_seconds > 0, f"{where}.timeout_seconds", self.timeout_seconds, "a positive number of seconds"
-        )
+    timeout_seconds: StrictFloat = allowed("a positive number of seconds", gt=0, default=60.0)
 
 
-Task = Literal["sum", "mnist"]
-
-
-@dataclasses.dataclass(frozen=True)
+@section
 class ModelParams:
     """One recurrent variant: its cell, size and stacking."""
 
-    cell: str = "lstm"  # Keras' simple, lstm, gru, or one of ours (rnncompare/registry.py)
-    units: int = 128
-    layers: int = 1
-    bidirectional: bool = False
-    forget_bias: float = 1.0
+    cell: Cell = "lstm"
+    units: Positive = 128
+    layers: Positive = 1
+    bidirectional: StrictBool = False
+    forget_bias: StrictFloat = 1.0
     # "keras": Keras 3's initialisers. "tf1": the seed tutorials' TF 1.x graphs (their LSTM only):
     # BasicLSTMCell's one glorot-uniform draw over [inputs + units, 4 * units], and dense layers
     # drawn with tf.random_normal (weights and biases, standard deviation 1)
     init: Literal["keras", "tf1"] = "keras"
 
-    def validate(self, where: str) -> None:
-        cells = registry.cell_names()
-        _require(self.cell in cells, f"{where}.cell", self.cell, "one of " + ", ".join(map(repr, cells)))
-        _require(self.units > 0, f"{where}.units", self.units, "a positive integer")
-        _require(self.layers > 0, f"{where}.layers", self.layers, "a positive integer")
-        _require(
-            self.init == "keras" or self.cell == "lstm",
-            f"{where}.init",
-            self.init,
-            "'keras' for this cell (the seeds' 'tf1' initialisation is defined for cell: lstm only)",
-        )
+    @field_validator("init")
+    @classmethod
+    def tf1_for_lstm_only(cls, init, info: ValidationInfo):
+        if init == "tf1" and info.data.get("cell") != "lstm":
+            raise invalid("'keras' for this cell (the seeds' 'tf1' initialisation is defined for cell: lstm only)")
+        return init
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class TrainingParams:
     """How one task is trained."""
 
-    epochs: int = 20
-    layers: int | None = None  # stacked recurrent layers for this task, over models.<variant>.layers
-    steps: int | None = None  # train for exactly this many batches instead, without early stopping
-    batch_size: int = 64
+    epochs: Positive = 20
+    # stacked recurrent layers for this task, over models.<variant>.layers
+    layers: PositiveOrNull = allowed(
+        "a positive integer, or null for each variant's models.<variant>.layers", default=None
+    )
+    # train for exactly this many batches instead, without early stopping
+    steps: PositiveOrNull = allowed("a positive integer, or null to train by epochs", default=None)
+    batch_size: Positive = 64
     optimizer: Literal["adam", "sgd"] = "adam"
-    learning_rate: float = 0.001
-    clip_norm: float | None = None  # rescale each step's gradients to at most this global norm
-    patience: int = 5
-    reduce_lr_patience: int | None = None  # halve the learning rate after this many epochs without progress
-    cosine_decay: bool = False  # instead: decay the learning rate along a cosine to zero over all epochs
-    dropout: float = 0.0  # after every recurrent layer
-    augment_shift: float = 0.0  # MNIST only: random shifts up to this fraction of the image, in training
-    augment_rotation: float = 0.0  # MNIST only: random rotations up to this fraction of a full turn
-    validation_fraction: float = 0.1  # held out of the training set when the task has no validation split
-    train_size: int | None = None  # use only the first N training examples (seed-parity recipes)
+    learning_rate: StrictFloat = allowed("a positive number", gt=0, default=0.001)
+    # rescale each step's gradients to at most this global norm
+    clip_norm: StrictFloat | None = allowed("a positive number, or null for no clipping", gt=0, default=None)
+    patience: Positive = 5
+    # decay the learning rate along a cosine to zero over all epochs
+    cosine_decay: StrictBool = False
+    # instead: halve the learning rate after this many epochs without progress
+    reduce_lr_patience: PositiveOrNull = allowed(
+        "a positive integer, or null for a constant learning rate", default=None
+    )
+    dropout: Fraction = 0.0  # after every recurrent layer
+    augment_shift: Fraction = 0.0  # MNIST only: random shifts up to this fraction of the image, in training
+    augment_rotation: Fraction = 0.0  # MNIST only: random rotations up to this fraction of a full turn
+    # held out of the training set when the task has no validation split
+    validation_fraction: StrictFloat = allowed("a fraction in (0, 1)", gt=0, lt=1, default=0.1)
+    # use only the first N training examples (seed-parity recipes)
+    train_size: PositiveOrNull = allowed("a positive integer, or null for the whole training set", default=None)
 
-    def validate(self, where: str) -> None:
-        for name in ("epochs", "batch_size", "patience"):
-            _require(getattr(self, name) > 0, f"{where}.{name}", getattr(self, name), "a positive integer")
-        _require(
-            self.reduce_lr_patience is None or self.reduce_lr_patience > 0,
-            f"{where}.reduce_lr_patience",
-            self.reduce_lr_patience,
-            "a positive integer, or null for a constant learning rate",
-        )
-        _require(
-            self.layers is None or self.layers > 0,
-            f"{where}.layers",
-            self.layers,
-            "a positive integer, or null for each variant's own models.<variant>.layers",
-        )
-        _require(
-            not (self.cosine_decay and self.reduce_lr_patience),
-            f"{where}.reduce_lr_patience",
-            self.reduce_lr_patience,
-            "null when cosine_decay is true (the schedule sets the learning rate)",
-        )
-        for name in ("dropout", "augment_shift", "augment_rotation"):
-            _require(0.0 <= getattr(self, name) < 1.0, f"{where}.{name}", getattr(self, name), "a value in [0, 1)")
-        _require(self.learning_rate > 0, f"{where}.learning_rate", self.learning_rate, "a positive number")
-        _require(
-            self.clip_norm is None or self.clip_norm > 0,
-            f"{where}.clip_norm",
-            self.clip_norm,
-            "a positive number, or null for no clipping",
-        )
-        _require(
-            0.0 < self.validation_fraction < 1.0,
-            f"{where}.validation_fraction",
-            self.validation_fraction,
-            "a fraction in (0, 1)",
-        )
-        _require(
-            self.train_size is None or self.train_size > 0,
-            f"{where}.train_size",
-            self.train_size,
-            "a positive integer, or null for the whole training set",
-        )
+    @field_validator("reduce_lr_patience")
+    @classmethod
+    def one_schedule(cls, patience, info: ValidationInfo):
+        if patience and info.data.get("cosine_decay"):
+            raise invalid("null when cosine_decay is true (the schedule sets the learning rate)")
+        return patience
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class TrainParams:
     """Training settings shared by every model, and one section per task."""
 
-    seed: int = 0  # initial weights, shuffling, dropout and augmentation: what `make compare` varies
-    split_seed: int = 0  # which training images MNIST holds out for validation: part of the data, kept fixed
-    deterministic: bool = True
+    seed: StrictInt = 0  # initial weights, shuffling, dropout and augmentation: what `make compare` varies
+    split_seed: StrictInt = 0  # which training images MNIST holds out for validation: part of the data, kept fixed
+    deterministic: StrictBool = True
     distribute: Literal["none", "mirrored"] = "none"  # mirrored: tf.distribute.MirroredStrategy (device.py)
     sum: TrainingParams = TrainingParams()
     mnist: TrainingParams = TrainingParams()
 
-    def validate(self, where: str) -> None:
+    @field_validator("sum")
+    @classmethod
+    def images_only_augmented(cls, training):
         for name in ("augment_shift", "augment_rotation"):
-            value = getattr(self.sum, name)
-            _require(value == 0.0, f"{where}.sum.{name}", value, "0.0: augmentation applies to images only")
+            if getattr(training, name):
+                raise invalid("0.0: augmentation applies to images only", key=name, value=getattr(training, name))
+        return training
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class ChampionParams:
     """How the best model of a task is chosen for the registry."""
 
-    metric: str = "test.accuracy"  # a key of metrics/<task>-<variant>.json
+    metric: StrictStr = "test.accuracy"  # a key of metrics/<task>-<variant>.json
     direction: Literal["max", "min"] = "max"
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class MlflowParams:
     """Where runs are recorded and how the champion of each task is picked."""
 
-    tracking_uri: str | None = None  # None: sqlite:///<repository>/mlflow.db; MLFLOW_TRACKING_URI overrides both
-    experiment_prefix: str = "rnncompare"  # experiments <prefix>-sum and <prefix>-mnist
-    model_prefix: str = "rnncompare"  # registered models <prefix>-sum and <prefix>-mnist
-    champion: dict[str, ChampionParams] = dataclasses.field(default_factory=dict)
-
-    def validate(self, where: str) -> None:
-        for task in self.champion:
-            _require(task in typing.get_args(Task), f"{where}.champion", task, "a task: 'sum' or 'mnist'")
+    tracking_uri: StrictStr | None = None  # None: sqlite:///<repository>/mlflow.db; MLFLOW_TRACKING_URI overrides both
+    experiment_prefix: StrictStr = "rnncompare"  # experiments <prefix>-sum and <prefix>-mnist
+    model_prefix: StrictStr = "rnncompare"  # registered models <prefix>-sum and <prefix>-mnist
+    champion: dict[Task, ChampionParams] = dataclasses.field(default_factory=dict)
 
     def champion_of(self, task: str) -> ChampionParams:
         if task not in self.champion:
@@ -235,25 +213,25 @@ class MlflowParams:
         return self.champion[task]
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class CheckParams:
     """The regression gate's reference (stages/check.py)."""
 
-    baseline: str = "baselines/full.yaml"
-    allow_new: bool = False  # True: a model with no baseline passes (its row says so) instead of failing
+    baseline: StrictStr = "baselines/full.yaml"
+    allow_new: StrictBool = False  # True: a model with no baseline passes (its row says so) instead of failing
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class CompareParams:
     """What `make compare` (stages/compare.py) holds the seed means to."""
 
     # "<task>-<variant>": {metric: the lowest acceptable mean over seeds}
-    targets: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    targets: dict[StrictStr, dict[StrictStr, StrictFloat]] = dataclasses.field(default_factory=dict)
     # with sum.train_lengths: the lowest acceptable mean rounded accuracy at every length trained on
-    seen_lengths_accuracy: float = 0.99
+    seen_lengths_accuracy: StrictFloat = 0.99
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class PresetParams:
     """A complete recipe, model and training, for one task: the seed tutorials'."""
 
@@ -262,15 +240,15 @@ class PresetParams:
     training: TrainingParams = TrainingParams()
 
 
-@dataclasses.dataclass(frozen=True)
+@section
 class Params:
     """Everything in params.yaml, one section per stage."""
 
     sum: SumParams = SumParams()
     mnist: MnistParams = MnistParams()
     train: TrainParams = TrainParams()
-    models: dict[str, ModelParams] = dataclasses.field(default_factory=dict)
-    presets: dict[str, PresetParams] = dataclasses.field(default_factory=dict)
+    models: dict[StrictStr, ModelParams] = dataclasses.field(default_factory=dict)
+    presets: dict[StrictStr, PresetParams] = dataclasses.field(default_factory=dict)
     mlflow: MlflowParams = MlflowParams()
     check: CheckParams = CheckParams()
     compare: CompareParams = CompareParams()
@@ -292,65 +270,11 @@ class Params:
         return self.presets[name]
 
 
-def _require(condition: bool, key: str, value: Any, expected: str) -> None:
-    if not condition:
-        raise PipelineError(f"params.yaml: {key} = {value!r} is invalid; expected {expected}.")
-
-
-def _coerce(value: Any, annotation: Any, key: str) -> Any:
-    """Check `value` against a field's type annotation and convert YAML lists to tuples."""
-    origin = typing.get_origin(annotation)
-    if dataclasses.is_dataclass(annotation):
-        return parse_section(annotation, value, key)
-    if origin is Literal:
-        choices = typing.get_args(annotation)
-        _require(value in choices, key, value, "one of " + ", ".join(map(repr, choices)))
-        return value
-    if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(annotation)
-        if value is None and type(None) in options:
-            return None
-        (annotation,) = [option for option in options if option is not type(None)]
-        return _coerce(value, annotation, key)
-    if origin is dict:
-        _require(isinstance(value, dict), key, value, "a mapping of names to sections")
-        value_type = typing.get_args(annotation)[1]
-        return {name: _coerce(item, value_type, f"{key}.{name}") for name, item in value.items()}
-    if origin is tuple:
-        item_type = typing.get_args(annotation)[0]
-        _require(isinstance(value, list), key, value, f"a list of {item_type.__name__}")
-        return tuple(_coerce(item, item_type, f"{key}[{index}]") for index, item in enumerate(value))
-    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    valid = isinstance(value, annotation) and not (annotation is int and isinstance(value, bool))
-    _require(valid, key, value, f"a value of type {annotation.__name__}")
-    return value
-
-
-def parse_section(cls: type, mapping: Any, where: str) -> Any:
-    """Build dataclass `cls` from a YAML mapping, refusing unknown keys and invalid values."""
-    if mapping is None:
-        mapping = {}
-    if not isinstance(mapping, dict):
-        raise PipelineError(f"params.yaml: {where} must be a mapping of keys to values, got {mapping!r}.")
-    hints = typing.get_type_hints(cls)
-    names = [field.name for field in dataclasses.fields(cls)]
-    for key in mapping:
-        if key not in names:
-            raise PipelineError(
-                f"params.yaml: unknown key '{where + '.' if where else ''}{key}'; "
-                f"valid keys here are: {', '.join(names)}."
-            )
-    section = cls(
-        **{key: _coerce(value, hints[key], f"{where + '.' if where else ''}{key}") for key, value in mapping.items()}
-    )
-    if hasattr(section, "validate"):
-        section.validate(where)
-    return section
+PARAMS = TypeAdapter(Params)
 
 
 def load_params(path: Path = Path("params.yaml")) -> Params:
-    """Read and validate params.yaml."""
+    """Read and validate params.yaml; an error lists every invalid key."""
     try:
         document = yaml.safe_load(Path(path).read_text())
     except FileNotFoundError:
@@ -358,6 +282,7 @@ def load_params(path: Path = Path("params.yaml")) -> Params:
     except yaml.YAMLError as error:
         raise PipelineError(f"{path} is not valid YAML: {error}") from None
     try:
-        return parse_section(Params, document, "")
-    except PipelineError as error:
-        raise PipelineError(str(error).replace("params.yaml", str(path), 1)) from None
+        return PARAMS.validate_python({} if document is None else document)
+    except ValidationError as error:
+        problems = [params_schema.describe(problem, PARAMS) for problem in error.errors()]
+        raise PipelineError("\n".join(f"{path}: {problem}" for problem in problems)) from None

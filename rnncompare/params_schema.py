@@ -1,0 +1,92 @@
+"""params.yaml's JSON Schema, from the classes of rnncompare/config.py: the file editors read
+(`make schema` writes params.schema.json), and the wording of validation errors read against it.
+
+    python -m rnncompare.params_schema            # write params.schema.json
+    python -m rnncompare.params_schema --check    # fail if the committed copy is stale
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pydantic import TypeAdapter
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "params.schema.json"
+TYPE_NAMES = {"int": "int", "float": "float", "bool": "bool", "string": "str"}
+
+
+def json_schema(params: TypeAdapter) -> dict:
+    schema = params.json_schema()
+    schema["title"] = "rnn-compare params.yaml and profiles/*.yaml"
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def schema_at(params: TypeAdapter, loc: tuple) -> tuple[dict, list[str]]:
+    """The schema of the key at `loc`, and the keys valid beside it."""
+    root = params.json_schema()
+
+    def resolve(node: dict) -> dict:
+        return root["$defs"][node["$ref"].split("/")[-1]] if "$ref" in node else node
+
+    node, siblings = root, []
+    for part in loc:
+        node = resolve(node)
+        siblings = list(node.get("properties", {}))
+        if part in siblings:
+            node = node["properties"][part]
+        elif isinstance(node.get("additionalProperties"), dict):  # a mapping's entry
+            node = node["additionalProperties"]
+        elif isinstance(part, int):  # a list's item
+            node = node.get("items") or node["prefixItems"][part]
+    return (resolve(node) if "description" not in node else node), siblings
+
+
+def describe(error: dict, params: TypeAdapter) -> str:
+    """One pydantic error as `key = value is invalid; expected ...`, or the unknown key and the valid ones."""
+    loc, value, context = list(error["loc"]), error["input"], error.get("ctx") or {}
+    if loc and loc[-1] == "[key]":  # a mapping's key, e.g. mlflow.champion's task
+        loc, value = loc[:-2], loc[-2]
+    if error["type"] == "params":  # config.invalid(): a check across fields
+        loc += [context["key"]] if context["key"] else []
+        value = value if context["value"] is None else context["value"]
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+    value = list(value) if isinstance(value, tuple) else value  # as YAML wrote it
+    if not key:
+        return f"the file must be a mapping of section names to sections, not {value!r}."
+    node, siblings = schema_at(params, tuple(loc))
+    if error["type"] == "unexpected_keyword_argument":
+        return f"unknown key '{key}'; valid keys here are: {', '.join(siblings)}."
+    kind = error["type"].removesuffix("_type").removesuffix("_parsing")
+    if error["type"] == "params":
+        expected = context["expected"]
+    elif kind in TYPE_NAMES:
+        expected = f"a value of type {TYPE_NAMES[kind]}"
+    elif kind in ("dataclass", "dict"):
+        expected = "a mapping of keys to values"
+    elif kind in ("list", "tuple"):
+        expected = "a list"
+    elif error["type"] == "literal_error":
+        expected = "one of " + ", ".join(map(repr, node.get("enum") or node["propertyNames"]["enum"]))
+    else:
+        described = [option["description"] for option in (node, *node.get("anyOf", ())) if "description" in option]
+        expected = described[0] if described else error["msg"].lower()
+    return f"{key} = {value!r} is invalid; expected {expected}."
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="fail if params.schema.json is not what the code gives")
+    arguments = parser.parse_args()
+    from rnncompare.config import PARAMS
+
+    text = json.dumps(json_schema(PARAMS), indent=2) + "\n"
+    if not arguments.check:
+        SCHEMA_FILE.write_text(text)
+        print(f"wrote {SCHEMA_FILE.name}")
+    elif not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text() != text:
+        sys.exit(f"{SCHEMA_FILE.name} is stale: rnncompare/config.py changed it; run `make schema` and commit it.")
+
+
+if __name__ == "__main__":
+    main()
