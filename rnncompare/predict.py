@@ -5,7 +5,8 @@
         --idx t10k-images-idx3-ubyte.gz --labels t10k-labels-idx1-ubyte.gz
     python -m rnncompare.predict --champion sum --bits 0110100111
 
-`--model` takes any MLflow model URI (runs:/<run id>/model, models:/<name>@champion, models:/<id>);
+`--model` takes any MLflow model URI (runs:/<run id>/model, models:/<name>@champion, models:/<id>), or a
+model file the pipeline wrote (models/sum-lstm.keras: the MLflow model its training logged);
 `--champion <task>` is models:/<mlflow.model_prefix>-<task>@champion. The store is the pipeline's
 (MLFLOW_TRACKING_URI, or params.yaml, or mlflow.db at the root).
 """
@@ -65,6 +66,24 @@ def champion_elsewhere(task: str) -> str:
     return f" The pipeline's best {task} model was {this_run.get('reason', 'not registered')}."
 
 
+def model_uri_of(argument: str) -> str:
+    """--model as an MLflow URI: a Keras file the pipeline wrote (models/<task>-<variant>.keras) stands
+    for the MLflow model its training logged, which its summary beside it names."""
+    path = Path(argument)
+    if path.suffix != ".keras" or not path.is_file():
+        return argument
+    summary = path.with_suffix(".json")
+    try:
+        uri = json.loads(summary.read_text())["mlflow_model_uri"]
+    except (OSError, ValueError, KeyError):
+        raise PipelineError(
+            f"--model {argument} is a Keras file, and {summary}, its training's summary with the MLflow model "
+            "URI, is missing or unreadable: give the URI instead (runs:/<run id>/model, models:/<name>@champion)."
+        ) from None
+    log.info("%s: the MLflow model its training logged, %s (from %s)", argument, uri, summary)
+    return uri
+
+
 def load_model(uri: str, hint: str = ""):
     """An MLflow model by URI, or an error naming the URI, the store and how to find valid ones."""
     try:
@@ -99,7 +118,7 @@ def require_task(model, uri: str, wanted: str, option: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--model", help="an MLflow model URI")
+    which.add_argument("--model", help="an MLflow model URI, or a model file the pipeline wrote (models/*.keras)")
     which.add_argument("--champion", choices=["sum", "mnist"], help="the registered champion of a task")
     inputs = parser.add_mutually_exclusive_group(required=True)
     inputs.add_argument("--image", type=Path, help="a PNG of one digit")
@@ -122,7 +141,11 @@ def main() -> None:
 
     settings = load_params(arguments.params).mlflow
     tracking.connect(settings)
-    uri = arguments.model or f"models:/{settings.model_prefix}-{arguments.champion}@champion"
+    uri = (
+        model_uri_of(arguments.model)
+        if arguments.model
+        else f"models:/{settings.model_prefix}-{arguments.champion}@champion"
+    )
     model = load_model(uri, champion_elsewhere(arguments.champion) if arguments.champion else "")
     require_task(model, uri, task, option)
     if task == "sum":

@@ -133,6 +133,18 @@ def test_predict_with_both_champions_and_with_a_custom_cell_run(clone, mnist_lik
     assert run_uri.returncode == 0, run_uri.stderr[-3000:]
 
 
+def test_predict_takes_a_model_file_the_pipeline_wrote_as_the_mlflow_model_its_training_logged(clone, tmp_path):
+    summary = json.loads((clone / "models" / f"{FIRST}.json").read_text())
+    result = run_module("rnncompare.predict", "--model", f"models/{FIRST}.keras", "--bits", "0110100111", cwd=clone)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("0110100111: sum ") and summary["mlflow_model_uri"] in result.stderr
+    stray = tmp_path / "copied.keras"
+    stray.write_bytes((clone / "models" / f"{FIRST}.keras").read_bytes())
+    refused = run_module("rnncompare.predict", "--model", str(stray), "--bits", "0110", cwd=clone)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert f"--model {stray} is a Keras file, and {stray.with_suffix('.json')}" in refused.stderr
+
+
 def test_predict_refuses_a_model_of_the_other_task_in_one_line(clone):
     result = run_module("rnncompare.predict", "--champion", "mnist", "--bits", "0110", cwd=clone)
     assert result.returncode == 1 and "Traceback" not in result.stderr
