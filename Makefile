@@ -3,8 +3,17 @@
 PYTHON ?= python3
 VENV := .venv
 PROFILE ?=
-# GPU=1 installs TensorFlow with CUDA (requirements-gpu.lock) instead of the CPU build.
-LOCK := $(if $(GPU),requirements-gpu.lock,requirements.lock)
+# One lock file per platform, each good for every Python in PYTHONS (`make lock` writes and checks
+# them all); `uname` picks this machine's. GPU=1 installs TensorFlow with CUDA instead of the CPU
+# build: requirements-gpu.lock, Linux x86-64 only.
+PYTHONS := 3.11 3.12 3.13
+UNAME_S := $(shell uname -s)
+UNAME_M := $(shell uname -m)
+PLATFORM := $(UNAME_S)-$(UNAME_M)
+LOCK_Linux-x86_64 := requirements.lock
+LOCK_Linux-aarch64 := requirements-linux-aarch64.lock
+LOCK_Darwin-arm64 := requirements-macos-arm64.lock
+LOCK := $(if $(GPU),$(if $(filter Linux-x86_64,$(PLATFORM)),requirements-gpu.lock),$(LOCK_$(PLATFORM)))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # One id per `make repro`: MLflow groups the runs of one pipeline execution under it.
 export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$PPID)
@@ -23,7 +32,17 @@ UI_PORT ?= 5000
 UV := $(shell command -v uv 2>/dev/null)
 PIN_INSTALL = $(if $(UV),$(UV) pip install --quiet --compile-bytecode --python $(VENV)/bin/python,$(VENV)/bin/pip \
 	install --quiet --disable-pip-version-check) --require-hashes --no-deps -r $(LOCK)
+# Without a lock for this platform or Python, say which there are before anything is installed.
+NO_LOCK = $(if $(GPU),$(GPU_ONLY),$(NO_PLATFORM))
+GPU_ONLY = GPU=1 needs Linux x86-64 (requirements-gpu.lock); this is $(PLATFORM): leave GPU unset for the CPU build.
+NO_PLATFORM = No lock file for $(PLATFORM) (uname -s and -m). There are lock files for Linux-x86_64 ($(LOCK_Linux-x86_64)), \
+	Linux-aarch64 ($(LOCK_Linux-aarch64)) and Darwin-arm64 ($(LOCK_Darwin-arm64)). To make one: give the Makefile \
+	a LOCK_<platform> line and a line in its lock target, then run make lock.
+PYTHON_CHECK = import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(None if v in "$(PYTHONS)".split() else \
+	"$(PYTHON) is Python " + v + ": the lock files are for Python $(PYTHONS); name one, e.g. make PYTHON=python3.12")
 $(VENV)/installed: $(LOCK) pyproject.toml
+	@$(if $(LOCK),,echo '$(NO_LOCK)' >&2; exit 2)
+	@$(PYTHON) -c '$(PYTHON_CHECK)'
 	$(PYTHON) -m venv $(VENV)
 	$(PIN_INSTALL)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
@@ -91,8 +110,10 @@ bench: $(VENV)/installed
 	python -m bench.run
 
 # Browse the runs: http://127.0.0.1:$(UI_PORT); with MLFLOW_TRACKING_URI at a server, that server is the UI.
+# MLflow 3 opens on its GenAI page: the addresses of the pipeline's runs come first (rnncompare/ui.py).
 ui: $(VENV)/installed
-	@case "$(MLFLOW_STORE)" in http://*|https://*) echo "The runs are on the tracking server: open $(MLFLOW_STORE)";; \
+	-@python -m rnncompare.ui --store $(MLFLOW_STORE) --port $(UI_PORT)
+	@case "$(MLFLOW_STORE)" in http://*|https://*) ;; \
 	*) mlflow ui --backend-store-uri $(MLFLOW_STORE) --host 127.0.0.1 --port $(UI_PORT);; esac
 
 # A team's tracking server (README, Team setup): MLflow on PostgreSQL, everything in .mlflow-server/.
@@ -153,9 +174,27 @@ schema: $(VENV)/installed
 lint: $(VENV)/installed
 	ruff check . && ruff format --check . && actionlint .github/workflows/*.yml
 
-# Refresh both lock files from pyproject.toml (needs uv: `pip install uv`).
-UV_COMPILE := uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
-	--python-platform x86_64-manylinux_2_28 --quiet
+# Every lock file from pyproject.toml (needs uv: `pip install uv`), for the oldest Python in PYTHONS,
+# then resolved again for each newer one with the lock as constraints: the same packages, each with a
+# wheel for it (--only-binary; uv's hashes cover every file of a pinned version), so one lock serves
+# every Python. The other locks take requirements.lock's versions: every platform runs the same code.
+# antlr4-python3-runtime (DVC's Hydra) publishes a source distribution only, pure Python.
+UV_COMPILE := uv pip compile pyproject.toml --extra dev --generate-hashes --quiet --only-binary :all: \
+	--no-binary antlr4-python3-runtime --custom-compile-command "make lock"
+PINS = grep -E '^[a-z0-9]' $1 | cut -d' ' -f1
+# $(call LOCK_ONE,file,uv's platform,extra)
+LOCK_ONE = @echo "$1: $2, Python $(PYTHONS)" && tmp=$$(mktemp -d) && \
+	$(UV_COMPILE) --python-platform $2 --extra $3 --python-version $(firstword $(PYTHONS)) \
+		$(if $(filter-out requirements.lock,$1),-c requirements.lock) -o $1 && \
+	for py in $(wordlist 2,$(words $(PYTHONS)),$(PYTHONS)); do \
+		$(UV_COMPILE) --python-platform $2 --extra $3 --python-version $$py -c $1 --no-header -o $$tmp/$$py && \
+		$(call PINS,$1) > $$tmp/pins && $(call PINS,$$tmp/$$py) | diff $$tmp/pins - || \
+		{ echo "$1 does not hold for Python $$py (above: what it would need)" >&2; rm -rf $$tmp; exit 1; }; \
+	done && rm -rf $$tmp
+# Linux with glibc 2.28 or later (x86-64, aarch64), macOS 13 or later on Apple silicon.
+lock: export MACOSX_DEPLOYMENT_TARGET := 13.0
 lock:
-	$(UV_COMPILE) --extra cpu -o requirements.lock
-	$(UV_COMPILE) --extra gpu -o requirements-gpu.lock
+	$(call LOCK_ONE,requirements.lock,x86_64-manylinux_2_28,cpu)
+	$(call LOCK_ONE,requirements-gpu.lock,x86_64-manylinux_2_28,gpu)
+	$(call LOCK_ONE,requirements-linux-aarch64.lock,aarch64-manylinux_2_28,cpu)
+	$(call LOCK_ONE,requirements-macos-arm64.lock,aarch64-apple-darwin,cpu)

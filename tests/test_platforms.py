@@ -1,0 +1,190 @@
+"""Installs beyond one platform: the Makefile picks the lock file by `uname`, refuses a platform or a
+Python there is no lock for, and every lock pins the same versions. `make ui` prints addresses of
+the pipeline's runs that a real `mlflow ui` serves and MLflow's JS app routes."""
+
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+import requests
+from mlflow.tracking import MlflowClient
+from packaging.specifiers import SpecifierSet
+
+from tests.conftest import REPO_ROOT
+
+CPU_LOCKS = {
+    ("Linux", "x86_64"): "requirements.lock",
+    ("Linux", "aarch64"): "requirements-linux-aarch64.lock",
+    ("Darwin", "arm64"): "requirements-macos-arm64.lock",
+}
+GPU_LOCK = "requirements-gpu.lock"
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def make(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """`make` of a virtual environment in tmp_path (never the repository's .venv)."""
+    venv = tmp_path / "venv"
+    return subprocess.run(
+        ["make", "--no-print-directory", f"VENV={venv}", f"{venv}/installed", *arguments],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def pins(lock: str) -> dict[str, str]:
+    """Package to version: a lock's lines that start with a name (the others: hashes and comments)."""
+    lines = (REPO_ROOT / lock).read_text().splitlines()
+    return dict(re.match(r"([a-z0-9][a-z0-9._-]*)==(\S+)", line).groups() for line in lines if line[:1].isalnum())
+
+
+@needs_make
+@pytest.mark.parametrize(("system", "machine"), list(CPU_LOCKS))
+def test_make_installs_the_lock_of_the_platform_it_runs_on(tmp_path, system, machine):
+    result = make(tmp_path, "-n", "-B", f"UNAME_S={system}", f"UNAME_M={machine}")
+    assert result.returncode == 0, result.stderr
+    assert f"--require-hashes --no-deps -r {CPU_LOCKS[system, machine]}" in result.stdout
+
+
+@needs_make
+def test_gpu_installs_the_cuda_lock_on_linux_x86_64_and_is_refused_elsewhere(tmp_path):
+    result = make(tmp_path, "-n", "-B", "GPU=1", "UNAME_S=Linux", "UNAME_M=x86_64")
+    assert result.returncode == 0, result.stderr
+    assert f"-r {GPU_LOCK}" in result.stdout
+    result = make(tmp_path, "GPU=1", "UNAME_S=Darwin", "UNAME_M=arm64", "PYTHON=false")  # false: installs nothing
+    assert result.returncode == 2
+    assert f"GPU=1 needs Linux x86-64 ({GPU_LOCK}); this is Darwin-arm64" in result.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+@needs_make
+def test_a_platform_without_a_lock_is_told_which_there_are_and_how_to_make_one(tmp_path):
+    result = make(tmp_path, "UNAME_S=MINGW64_NT-10.0", "UNAME_M=x86_64", "PYTHON=false")  # false: installs nothing
+    assert result.returncode == 2
+    assert "No lock file for MINGW64_NT-10.0-x86_64" in result.stderr
+    for (system, machine), lock in CPU_LOCKS.items():
+        assert f"{system}-{machine} ({lock})" in result.stderr
+    assert "make lock" in result.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+@needs_make
+def test_a_python_the_locks_are_not_for_is_refused_before_the_venv_is_made(tmp_path):
+    python = tmp_path / "python3.14"  # `python3.14 -c CODE` runs CODE where sys.version_info says 3.14
+    code = "import sys; sys.version_info = (3, 14, 0); exec(sys.argv[1])"
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} -c "{code}" "$2"\n')
+    python.chmod(0o755)
+    result = make(tmp_path, f"PYTHON={python}", "UNAME_S=Linux", "UNAME_M=x86_64")
+    assert result.returncode == 2
+    assert "is Python 3.14: the lock files are for Python 3.11 3.12 3.13" in result.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+def test_the_pythons_locked_for_are_those_pyproject_allows():
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    locked = re.search(r"^PYTHONS := (.+)$", makefile, re.MULTILINE).group(1).split()
+    allowed = SpecifierSet(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+    assert locked == [f"3.{minor}" for minor in range(6, 20) if f"3.{minor}.0" in allowed]
+
+
+def test_every_lock_pins_the_same_versions_and_the_declared_dependencies():
+    reference = pins("requirements.lock")
+    locks = [*CPU_LOCKS.values(), GPU_LOCK]
+    for lock in locks:
+        assert (REPO_ROOT / lock).read_text().splitlines()[1] == "#    make lock", lock
+        found = pins(lock)
+        assert {name: version for name, version in found.items() if reference.get(name, version) != version} == {}, lock
+    # Each CPU lock holds one TensorFlow, the same one; the rest of each is requirements.lock's.
+    for lock in CPU_LOCKS.values():
+        found = pins(lock)
+        tensorflow = {name: found.pop(name) for name in ("tensorflow", "tensorflow-cpu") if name in found}
+        assert tensorflow == ({"tensorflow-cpu": "2.21.0"} if lock == "requirements.lock" else {"tensorflow": "2.21.0"})
+        assert found == {name: version for name, version in reference.items() if name != "tensorflow-cpu"}, lock
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        exact = re.match(r"([A-Za-z0-9._-]+)(?:\[[^]]*\])?==([^;\s]+)", requirement)
+        if exact:
+            assert reference[exact.group(1).lower().replace("_", "-").replace(".", "-")] == exact.group(2)
+
+
+# `make ui` against a real `mlflow ui`.
+
+
+@pytest.fixture(scope="module")
+def mlflow_ui(tmp_path_factory):
+    """A SQLite store holding the pipeline's two experiments, and `mlflow ui` serving it on 127.0.0.1."""
+    store = f"sqlite:///{tmp_path_factory.mktemp('ui')}/mlflow.db"
+    client = MlflowClient(tracking_uri=store)
+    ids = [client.create_experiment(f"rnncompare-{task}") for task in ("sum", "mnist")]
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", store,
+         "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120  # a loaded 2-core machine starts it slowly
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/health", timeout=5).ok:
+                break
+        except requests.RequestException:
+            time.sleep(0.5)
+    else:
+        server.kill()
+        pytest.fail("mlflow ui did not answer /health within 120 s")
+    yield store, port, ids
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def printed_addresses(store: str, port: int) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "rnncompare.ui", "--store", store, "--port", str(port)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return re.findall(r"http://\S+", result.stdout)
+
+
+def test_make_ui_prints_the_pipelines_runs_and_the_experiments_page_which_the_ui_serves(mlflow_ui):
+    store, port, (sum_id, mnist_id) = mlflow_ui
+    base = f"http://127.0.0.1:{port}"
+    ids = "%2C".join(f"%22{i}%22" for i in sorted([sum_id, mnist_id]))
+    runs = f"{base}/#/compare-experiments/s?experiments=%5B{ids}%5D&workflowType=machine_learning"
+    assert printed_addresses(store, port) == [base, runs, f"{base}/#/experiments?workflowType=machine_learning"]
+    page = requests.get(runs, timeout=30)  # the part after # is the JS app's, the server sends the app
+    assert page.ok and "<title>MLflow</title>" in page.text
+    script = re.search(r'src="(static-files/static/js/main\.[0-9a-f]+\.js)"', page.text).group(1)
+    app = requests.get(f"{base}/{script}", timeout=30)
+    assert app.ok
+    # The app routes the printed pages and reads workflowType (else it shows the layout chosen last).
+    for route in ('"/experiments"', '"/experiments/:experimentId/runs"', '"/compare-experiments/:searchString"'):
+        assert route in app.text
+    assert 'get("workflowType")' in app.text and '"machine_learning"' in app.text
+    for experiment in (sum_id, mnist_id):  # what the runs page asks the server for
+        answer = requests.get(f"{base}/ajax-api/2.0/mlflow/experiments/get?experiment_id={experiment}", timeout=30)
+        assert answer.ok and answer.json()["experiment"]["name"].startswith("rnncompare-")
+
+
+def test_one_experiment_opens_on_its_runs_and_an_empty_store_on_the_experiments_page(tmp_path):
+    from rnncompare import ui
+
+    store = f"sqlite:///{tmp_path}/mlflow.db"
+    base = "http://127.0.0.1:5000"
+    assert ui.addresses(store, base, "rnncompare")[0].startswith("No runs yet: `make repro` records them into")
+    experiment = MlflowClient(tracking_uri=store).create_experiment("rnncompare-mnist")
+    assert ui.addresses(store, base, "rnncompare") == [
+        f"The pipeline's runs (rnncompare-mnist): {base}/#/experiments/{experiment}/runs?workflowType=machine_learning",
+        f"All experiments: {base}/#/experiments?workflowType=machine_learning",
+    ]
