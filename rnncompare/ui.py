@@ -9,6 +9,7 @@ the browser chose last.
 
 import argparse
 import json
+import logging
 import os
 from typing import get_args
 from urllib.parse import quote, urlparse
@@ -40,6 +41,7 @@ def pipeline_experiments(store: str, prefix: str) -> dict[str, str]:
     # A server that does not answer costs seconds, not MLflow's minutes of retries.
     for variable, value in {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}.items():
         os.environ.setdefault(variable, value)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # not the notes of a first use of a SQLite store
     client = MlflowClient(tracking_uri=store)
     found = {}
     for task in get_args(Task):
@@ -76,9 +78,9 @@ def main() -> None:
         prefix = load_params().mlflow.experiment_prefix
     except PipelineError:  # a broken params.yaml: the stages' default names
         prefix = MlflowParams().experiment_prefix
+    lines = addresses(args.store, base, prefix)
     print(f"The runs are on the tracking server {base}" if remote else f"MLflow UI at {base} (Ctrl-C stops it)")
-    for line in addresses(args.store, base, prefix):
-        print("  " + line, flush=True)
+    print("\n".join("  " + line for line in lines), flush=True)
 
 
 if __name__ == "__main__":
