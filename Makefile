@@ -40,13 +40,20 @@ NO_PLATFORM = No lock file for $(PLATFORM) (uname -s and -m). There are lock fil
 	a LOCK_<platform> line and a line in its lock target, then run make lock.
 PYTHON_CHECK = import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(None if v in "$(PYTHONS)".split() else \
 	"$(PYTHON) is Python " + v + ": the lock files are for Python $(PYTHONS); name one, e.g. make PYTHON=python3.12")
-$(VENV)/installed: $(LOCK) pyproject.toml
+# The stamp names the lock the environment came from (an empty one: this platform's CPU lock). Another
+# lock (GPU=1 after a CPU build, or back) rebuilds .venv from scratch: tensorflow-cpu and
+# tensorflow[and-cuda] install the same package and cannot be swapped in place.
+INSTALLED_FROM := $(if $(wildcard $(VENV)/installed),$(or $(shell cat $(VENV)/installed),$(LOCK_$(PLATFORM))))
+OTHER_LOCK := $(filter-out $(LOCK),$(INSTALLED_FROM))
+$(VENV)/installed: $(LOCK) pyproject.toml $(if $(OTHER_LOCK),FORCE)
 	@$(if $(LOCK),,echo '$(NO_LOCK)' >&2; exit 2)
 	@$(PYTHON) -c '$(PYTHON_CHECK)'
-	$(PYTHON) -m venv $(VENV)
+	$(if $(OTHER_LOCK),@echo "$(VENV) came from $(OTHER_LOCK); rebuilding it from $(LOCK)")
+	$(PYTHON) -m venv $(if $(OTHER_LOCK),--clear) $(VENV)
 	$(PIN_INSTALL)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	touch $@
+	echo $(LOCK) > $@
+FORCE:
 
 # params.yaml is validated (or the profile applied and validated) before DVC removes any output.
 # A failed stage's last good outputs come back from the cache: `dvc checkout` puts the workspace

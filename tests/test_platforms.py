@@ -68,6 +68,25 @@ def test_gpu_installs_the_cuda_lock_on_linux_x86_64_and_is_refused_elsewhere(tmp
 
 
 @needs_make
+@pytest.mark.parametrize(("stamp", "arguments", "rebuilt_from"), [
+    ("", ["GPU=1"], GPU_LOCK),  # an environment made before stamps named their lock: the CPU lock's
+    ("requirements.lock\n", ["GPU=1"], GPU_LOCK),
+    (f"{GPU_LOCK}\n", [], "requirements.lock"),
+])  # fmt: skip
+def test_switching_between_the_cpu_and_gpu_locks_rebuilds_the_environment_from_scratch(
+    tmp_path, stamp, arguments, rebuilt_from
+):
+    (tmp_path / "venv").mkdir()
+    (tmp_path / "venv" / "installed").write_text(stamp)
+    result = make(tmp_path, "-n", *arguments, "UNAME_S=Linux", "UNAME_M=x86_64")
+    assert result.returncode == 0, result.stderr
+    assert "-m venv --clear" in result.stdout and f"-r {rebuilt_from}" in result.stdout
+    (tmp_path / "venv" / "installed").write_text(f"{rebuilt_from}\n")
+    unchanged = make(tmp_path, "-n", *arguments, "UNAME_S=Linux", "UNAME_M=x86_64")
+    assert unchanged.returncode == 0 and "is up to date" in unchanged.stdout
+
+
+@needs_make
 def test_a_platform_without_a_lock_is_told_which_there_are_and_how_to_make_one(tmp_path):
     result = make(tmp_path, "UNAME_S=MINGW64_NT-10.0", "UNAME_M=x86_64", "PYTHON=false")  # false: installs nothing
     assert result.returncode == 2
