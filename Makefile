@@ -13,7 +13,13 @@ PLATFORM := $(UNAME_S)-$(UNAME_M)
 LOCK_Linux-x86_64 := requirements.lock
 LOCK_Linux-aarch64 := requirements-linux-aarch64.lock
 LOCK_Darwin-arm64 := requirements-macos-arm64.lock
-LOCK := $(if $(GPU),$(if $(filter Linux-x86_64,$(PLATFORM)),requirements-gpu.lock),$(LOCK_$(PLATFORM)))
+# .venv/installed names the lock .venv came from (an empty stamp: this platform's CPU lock). Without
+# GPU= on the command line, make keeps that build; GPU=1 or GPU=0 switches, rebuilding .venv from
+# scratch: tensorflow-cpu and tensorflow[and-cuda] install the same package and cannot be swapped.
+INSTALLED_FROM := $(if $(wildcard $(VENV)/installed),$(or $(shell cat $(VENV)/installed),$(LOCK_$(PLATFORM))))
+GPU ?= $(if $(filter requirements-gpu.lock,$(INSTALLED_FROM)),1,0)
+LOCK := $(if $(filter 1,$(GPU)),$(if $(filter Linux-x86_64,$(PLATFORM)),requirements-gpu.lock),$(LOCK_$(PLATFORM)))
+OTHER_LOCK := $(filter-out $(LOCK),$(INSTALLED_FROM))
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # One id per `make repro`: MLflow groups the runs of one pipeline execution under it.
 export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$PPID)
@@ -33,18 +39,13 @@ UV := $(shell command -v uv 2>/dev/null)
 PIN_INSTALL = $(if $(UV),$(UV) pip install --quiet --compile-bytecode --python $(VENV)/bin/python,$(VENV)/bin/pip \
 	install --quiet --disable-pip-version-check) --require-hashes --no-deps -r $(LOCK)
 # Without a lock for this platform or Python, say which there are before anything is installed.
-NO_LOCK = $(if $(GPU),$(GPU_ONLY),$(NO_PLATFORM))
-GPU_ONLY = GPU=1 needs Linux x86-64 (requirements-gpu.lock); this is $(PLATFORM): leave GPU unset for the CPU build.
+NO_LOCK = $(if $(filter 1,$(GPU)),$(GPU_ONLY),$(NO_PLATFORM))
+GPU_ONLY = GPU=1 needs Linux x86-64 (requirements-gpu.lock); this is $(PLATFORM): use GPU=0 for the CPU build.
 NO_PLATFORM = No lock file for $(PLATFORM) (uname -s and -m). There are lock files for Linux-x86_64 ($(LOCK_Linux-x86_64)), \
 	Linux-aarch64 ($(LOCK_Linux-aarch64)) and Darwin-arm64 ($(LOCK_Darwin-arm64)). To make one: give the Makefile \
 	a LOCK_<platform> line and a line in its lock target, then run make lock.
 PYTHON_CHECK = import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(None if v in "$(PYTHONS)".split() else \
 	"$(PYTHON) is Python " + v + ": the lock files are for Python $(PYTHONS); name one, e.g. make PYTHON=python3.12")
-# The stamp names the lock the environment came from (an empty one: this platform's CPU lock). Another
-# lock (GPU=1 after a CPU build, or back) rebuilds .venv from scratch: tensorflow-cpu and
-# tensorflow[and-cuda] install the same package and cannot be swapped in place.
-INSTALLED_FROM := $(if $(wildcard $(VENV)/installed),$(or $(shell cat $(VENV)/installed),$(LOCK_$(PLATFORM))))
-OTHER_LOCK := $(filter-out $(LOCK),$(INSTALLED_FROM))
 $(VENV)/installed: $(LOCK) pyproject.toml $(if $(OTHER_LOCK),FORCE)
 	@$(if $(LOCK),,echo '$(NO_LOCK)' >&2; exit 2)
 	@$(PYTHON) -c '$(PYTHON_CHECK)'

@@ -124,7 +124,7 @@ class ModelParams:
     @field_validator("init")
     @classmethod
     def tf1_for_lstm_only(cls, init, info: ValidationInfo):
-        if init == "tf1" and info.data.get("cell") != "lstm":
+        if init == "tf1" and info.data.get("cell", "lstm") != "lstm":  # no cell: its own error says why
             raise invalid("'keras' for this cell (the seeds' 'tf1' initialisation is defined for cell: lstm only)")
         return init
 

@@ -32,19 +32,25 @@ def schema_at(params: TypeAdapter, loc: tuple) -> tuple[dict, list[str]]:
     node, siblings = root, []
     for part in loc:
         node = resolve(node)
+        nullable = [option for option in node.get("anyOf", ()) if option.get("type") != "null"]
+        node = resolve(nullable[0]) if nullable and "description" not in node else node
         siblings = list(node.get("properties", {}))
         if part in siblings:
             node = node["properties"][part]
         elif isinstance(node.get("additionalProperties"), dict):  # a mapping's entry
             node = node["additionalProperties"]
-        elif isinstance(part, int):  # a list's item
-            node = node.get("items") or node["prefixItems"][part]
+        elif isinstance(part, int) and "items" in node:  # a list's item
+            node = node["items"]
+        elif isinstance(part, int) and part < len(node.get("prefixItems", ())):
+            node = node["prefixItems"][part]
     return (resolve(node) if "description" not in node else node), siblings
 
 
 def describe(error: dict, params: TypeAdapter) -> str:
     """One pydantic error as `key = value is invalid; expected ...`, or the unknown key and the valid ones."""
     loc, value, context = list(error["loc"]), error["input"], error.get("ctx") or {}
+    if error["type"] == "invalid_key":  # a key YAML read as a number, a bool or null
+        loc[-1] = str(value)
     if loc and loc[-1] == "[key]":  # a mapping's key, e.g. mlflow.champion's task
         loc, value = loc[:-2], loc[-2]
     if error["type"] == "params":  # config.invalid(): a check across fields
@@ -55,7 +61,7 @@ def describe(error: dict, params: TypeAdapter) -> str:
     if not key:
         return f"the file must be a mapping of section names to sections, not {value!r}."
     node, siblings = schema_at(params, tuple(loc))
-    if error["type"] == "unexpected_keyword_argument":
+    if error["type"] in ("unexpected_keyword_argument", "invalid_key"):
         return f"unknown key '{key}'; valid keys here are: {', '.join(siblings)}."
     kind = error["type"].removesuffix("_type").removesuffix("_parsing")
     if error["type"] == "params":

@@ -123,3 +123,20 @@ def test_the_schema_refuses_what_an_editor_should_underline():
     document = {"sum": {"lenght": 10}, "models": {"x": {"cell": "transformer", "units": 0}}, "train": {"seed": "0"}}
     flagged = {tuple(error.absolute_path) for error in validator.iter_errors(document)}
     assert flagged == {("sum",), ("models", "x", "cell"), ("models", "x", "units"), ("train", "seed")}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "sum:\n  train_lengths: ['a', 5]\n",
+            r"sum\.train_lengths\[0\] = 'a' is invalid; expected a value of type int",
+        ),
+        ("sum:\n  1: 2\n", r"unknown key 'sum\.1'; valid keys here are: seed, length"),
+        ("models:\n  x: {cell: lstmm, init: tf1}\n", r"models\.x\.cell = 'lstmm' is invalid; expected one of 'simple'"),
+    ],
+)
+def test_unusual_mistakes_get_the_same_one_line_errors(tmp_path, text, message):
+    with pytest.raises(PipelineError, match=message) as raised:
+        load_params(write(tmp_path, text))
+    assert len(str(raised.value).splitlines()) == 1, "one mistake, one error"

@@ -71,7 +71,7 @@ def test_gpu_installs_the_cuda_lock_on_linux_x86_64_and_is_refused_elsewhere(tmp
 @pytest.mark.parametrize(("stamp", "arguments", "rebuilt_from"), [
     ("", ["GPU=1"], GPU_LOCK),  # an environment made before stamps named their lock: the CPU lock's
     ("requirements.lock\n", ["GPU=1"], GPU_LOCK),
-    (f"{GPU_LOCK}\n", [], "requirements.lock"),
+    (f"{GPU_LOCK}\n", ["GPU=0"], "requirements.lock"),
 ])  # fmt: skip
 def test_switching_between_the_cpu_and_gpu_locks_rebuilds_the_environment_from_scratch(
     tmp_path, stamp, arguments, rebuilt_from
@@ -84,6 +84,14 @@ def test_switching_between_the_cpu_and_gpu_locks_rebuilds_the_environment_from_s
     (tmp_path / "venv" / "installed").write_text(f"{rebuilt_from}\n")
     unchanged = make(tmp_path, "-n", *arguments, "UNAME_S=Linux", "UNAME_M=x86_64")
     assert unchanged.returncode == 0 and "is up to date" in unchanged.stdout
+
+
+@needs_make
+def test_without_gpu_on_the_command_line_make_keeps_the_build_the_environment_has(tmp_path):
+    (tmp_path / "venv").mkdir()
+    (tmp_path / "venv" / "installed").write_text(f"{GPU_LOCK}\n")
+    result = make(tmp_path, "-n", "UNAME_S=Linux", "UNAME_M=x86_64")
+    assert result.returncode == 0 and "is up to date" in result.stdout, result.stdout + result.stderr
 
 
 @needs_make
