@@ -70,16 +70,22 @@ def model_uri_of(argument: str) -> str:
     """--model as an MLflow URI: a Keras file the pipeline wrote (models/<task>-<variant>.keras) stands
     for the MLflow model its training logged, which its summary beside it names."""
     path = Path(argument)
-    if path.suffix != ".keras" or not path.is_file():
+    if path.suffix != ".keras":
         return argument
+    if not path.is_file():
+        raise PipelineError(
+            f"--model {argument}: no such file (`ls models/` lists the pipeline's, after `make repro`)."
+        )
     summary = path.with_suffix(".json")
     try:
         uri = json.loads(summary.read_text())["mlflow_model_uri"]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):
+        uri = None
+    if not isinstance(uri, str):
         raise PipelineError(
             f"--model {argument} is a Keras file, and {summary}, its training's summary with the MLflow model "
             "URI, is missing or unreadable: give the URI instead (runs:/<run id>/model, models:/<name>@champion)."
-        ) from None
+        )
     log.info("%s: the MLflow model its training logged, %s (from %s)", argument, uri, summary)
     return uri
 
