@@ -4,10 +4,8 @@ the pipeline's runs that a real `mlflow ui` serves and MLflow's JS app routes.""
 
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from mlflow.tracking import MlflowClient
 from packaging.specifiers import SpecifierSet
 
 from tests.conftest import REPO_ROOT
+from tests.test_tracking import free_port, wait_for_health
 
 CPU_LOCKS = {
     ("Linux", "x86_64"): "requirements.lock",
@@ -25,12 +24,6 @@ CPU_LOCKS = {
 }
 GPU_LOCK = "requirements-gpu.lock"
 needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def make(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
@@ -159,17 +152,7 @@ def mlflow_ui(tmp_path_factory):
          "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120  # a loaded 2-core machine starts it slowly
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/health", timeout=5).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("mlflow ui did not answer /health within 120 s")
+    wait_for_health(server, f"http://127.0.0.1:{port}", "mlflow ui")
     yield store, port, ids
     server.terminate()
     server.wait(timeout=30)

@@ -26,6 +26,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for_health(server: subprocess.Popen, uri: str, what: str) -> None:
+    """Wait until an MLflow server process answers /health, or kill it and fail."""
+    deadline = time.monotonic() + 120  # a loaded 2-core machine starts it slowly
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{uri}/health", timeout=5).ok:
+                return
+        except requests.RequestException:
+            time.sleep(0.5)
+    server.kill()
+    pytest.fail(f"{what} did not answer /health within 120 s")
+
+
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory):
     """A real tracking server with a SQLite store and its own artifact folder."""
@@ -38,16 +51,7 @@ def mlflow_server(tmp_path_factory):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120  # a loaded 2-core machine starts it slowly
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{uri}/health", timeout=5).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("mlflow server did not answer /health within 120 s")
+    wait_for_health(server, uri, "mlflow server")
     yield uri
     server.terminate()
     server.wait(timeout=30)
