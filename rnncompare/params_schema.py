@@ -6,6 +6,7 @@
 """
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -16,15 +17,21 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "params.schema.json"
 TYPE_NAMES = {"int": "int", "float": "float", "bool": "bool", "string": "str"}
 
 
+@functools.cache
+def generated(params: TypeAdapter) -> dict:
+    """pydantic's schema of `params`, made once per process (errors read it key by key)."""
+    return params.json_schema()
+
+
 def json_schema(params: TypeAdapter) -> dict:
-    schema = params.json_schema()
+    schema = dict(generated(params))
     schema["title"] = "rnn-compare params.yaml and profiles/*.yaml"
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
 def schema_at(params: TypeAdapter, loc: tuple) -> tuple[dict, list[str]]:
     """The schema of the key at `loc`, and the keys valid beside it."""
-    root = params.json_schema()
+    root = generated(params)
 
     def resolve(node: dict) -> dict:
         return root["$defs"][node["$ref"].split("/")[-1]] if "$ref" in node else node
@@ -91,7 +98,10 @@ def main() -> None:
         SCHEMA_FILE.write_text(text)
         print(f"wrote {SCHEMA_FILE.name}")
     elif not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text() != text:
-        sys.exit(f"{SCHEMA_FILE.name} is stale: rnncompare/config.py changed it; run `make schema` and commit it.")
+        sys.exit(
+            f"{SCHEMA_FILE.name} is stale: rnncompare/config.py or a cell in rnncompare/cells/ changed it; "
+            "run `make schema` and commit it."
+        )
 
 
 if __name__ == "__main__":
