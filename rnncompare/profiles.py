@@ -113,8 +113,9 @@ def collect_edits(target, overrides: dict, lines: list[str], profile: Path, wher
 
 def revert_profiles(lines: list[str]) -> list[str]:
     """Put back the default that each profile's comment recorded (its old inline comment is gone:
-    `git checkout params.yaml` restores the file exactly). A comment whose value line is gone (its
-    section was deleted) is dropped."""
+    `git checkout params.yaml` restores the file exactly). The value may span several lines, as
+    when `dvc exp run --set-param` rewrote the file in block style. A comment whose value line is
+    gone (its section was deleted) is dropped."""
     reverted, index = [], 0
     while index < len(lines):
         marker = MARKER.match(lines[index].rstrip("\n"))
@@ -123,10 +124,10 @@ def revert_profiles(lines: list[str]) -> list[str]:
             index += 1
             continue
         value_line = lines[index + 1] if index + 1 < len(lines) else ""
-        key, separator, value = value_line.strip().partition(":")
-        if separator and value.strip() and value_line.startswith(marker["indent"] + key):
+        key, separator, _ = value_line.strip().partition(":")
+        if separator and not key.startswith(("#", "- ")) and value_line.startswith(marker["indent"] + key):
             reverted.append(f"{marker['indent']}{key}: {marker['default']}\n")
-            index += 2
+            index = value_extent(lines, index + 1, len(marker["indent"]))
         else:
             index += 1
     return reverted

@@ -1,5 +1,7 @@
 """A profile writes its values over params.yaml, keeps the comments, and refuses unknown keys."""
 
+import dataclasses
+
 import pytest
 
 from rnncompare.config import CANONICAL_MNIST_MIRRORS, load_params
@@ -142,6 +144,24 @@ def test_reset_puts_back_every_default_even_once_committed(params_copy, tmp_path
     reset(params_copy)
     assert profiles_in(params_copy) == {}
     assert load_params(params_copy) == load_params(default_params(tmp_path / "defaults"))
+
+
+@pytest.mark.parametrize("profile", ["ci", "mnist-mini"])
+def test_reset_puts_back_every_default_after_dvc_exp_run_rewrote_params_yaml(params_copy, tmp_path, profile):
+    from dvc.utils.hydra import apply_overrides  # what `dvc exp run --set-param` writes params.yaml with
+
+    from rnncompare.profiles import profiles_in, reset
+
+    apply_profile(REPO_ROOT / "profiles" / f"{profile}.yaml", params_copy)
+    marked = profiles_in(params_copy)
+    apply_overrides(params_copy, ["train.seed=3"])  # block lists, empty nulls, folded flow mappings
+    assert profiles_in(params_copy) == marked
+    reset(params_copy)
+    assert profiles_in(params_copy) == {}
+    expected = load_params(default_params(tmp_path / "defaults"))
+    assert load_params(params_copy) == dataclasses.replace(
+        expected, train=dataclasses.replace(expected.train, seed=3)
+    )
 
 
 def test_a_deleted_section_leaves_no_stray_profile_comment_behind(params_copy):
