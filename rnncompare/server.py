@@ -31,7 +31,9 @@ from pathlib import Path
 import psutil
 import requests
 
-from rnncompare import orphans
+from mlflow.exceptions import MlflowException
+
+from rnncompare import orphans, server_auth
 from rnncompare.errors import PipelineError, run_stage
 from rnncompare.lineage import repository_root
 
@@ -244,6 +246,7 @@ def start(server: Server) -> None:
             f"port {server.port} on {server.host} is taken by another program: stop it, or choose another port "
             f"(make server SERVER_PORT=...)."
         )
+    auth = server_auth.environment(server.folder) if server_auth.uses_basic_auth(server.extra) else {}
     artifacts = server.folder / "artifacts"
     artifacts.mkdir(exist_ok=True)
     logfile = server.folder / "mlflow-server.log"
@@ -256,7 +259,7 @@ def start(server: Server) -> None:
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: server-stop stops its workers too
-            env={**os.environ, "PGPASSFILE": str(server.passfile.resolve())},
+            env={**os.environ, "PGPASSFILE": str(server.passfile.resolve()), **auth},
         )
     server.pid_file.write_text(f"{process.pid} {psutil.Process(process.pid).create_time():.2f}")
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -334,10 +337,27 @@ def main() -> None:
         upgrade(server)
         return
     start(server)
-    failed = orphans.fail_runs_of_dead_stages(server.uri)
+    fail_runs_of_dead_stages(server)
+    print(f"export MLFLOW_TRACKING_URI={server.uri}")
+
+
+def fail_runs_of_dead_stages(server: Server) -> None:
+    """Runs left RUNNING by stages that died while the server was down; with authentication, as
+    the client's user or else the admin."""
+    try:
+        with server_auth.admin_credentials(server.folder):
+            failed = orphans.fail_runs_of_dead_stages(server.uri)
+    except MlflowException as error:
+        if "401" not in str(error) and "403" not in str(error):
+            raise
+        log.warning(
+            "the server runs, but refused this check for runs of stages that died (%s); set %s and %s "
+            "(or %s on the server's first start) and run make server again to make it.",
+            str(error).split(". Response body")[0], *server_auth.CREDENTIALS, server_auth.ADMIN_PASSWORD,
+        )  # fmt: skip
+        return
     if failed:
         log.info("marked %d run(s) of stages that died FAILED", failed)
-    print(f"export MLFLOW_TRACKING_URI={server.uri}")
 
 
 if __name__ == "__main__":

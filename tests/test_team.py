@@ -25,10 +25,10 @@ pytestmark = pytest.mark.slow
 VARIANTS = ("gru",)
 
 
-def server_command(folder: Path, action: str, ports: dict) -> subprocess.CompletedProcess:
+def server_command(folder: Path, action: str, ports: dict, *extra: str, env: dict | None = None):
     return run(sys.executable, "-m", "rnncompare.server", action, "--folder", str(folder),
-               "--port", str(ports["mlflow"]), "--postgres-port", str(ports["postgres"]),
-               cwd=REPO_ROOT, check=False, env={"PYTHONPATH": str(REPO_ROOT)}, timeout=300)  # fmt: skip
+               "--port", str(ports["mlflow"]), "--postgres-port", str(ports["postgres"]), *extra,
+               cwd=REPO_ROOT, check=False, env={"PYTHONPATH": str(REPO_ROOT), **(env or {})}, timeout=300)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
