@@ -30,7 +30,6 @@ from pathlib import Path
 
 import psutil
 import requests
-
 from mlflow.exceptions import MlflowException
 
 from rnncompare import orphans, server_auth

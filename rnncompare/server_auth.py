@@ -75,7 +75,7 @@ def admin_credentials(folder: Path):
         yield
         return
     admin = settings(config_path(folder)).get("admin_username", "admin")
-    with _environment(dict(zip(CREDENTIALS, (admin, os.environ[ADMIN_PASSWORD])))):
+    with _environment(dict(zip(CREDENTIALS, (admin, os.environ[ADMIN_PASSWORD]), strict=True))):
         yield
 
 

@@ -159,9 +159,7 @@ def test_reset_puts_back_every_default_after_dvc_exp_run_rewrote_params_yaml(par
     reset(params_copy)
     assert profiles_in(params_copy) == {}
     expected = load_params(default_params(tmp_path / "defaults"))
-    assert load_params(params_copy) == dataclasses.replace(
-        expected, train=dataclasses.replace(expected.train, seed=3)
-    )
+    assert load_params(params_copy) == dataclasses.replace(expected, train=dataclasses.replace(expected.train, seed=3))
 
 
 def test_a_deleted_section_leaves_no_stray_profile_comment_behind(params_copy):

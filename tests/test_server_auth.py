@@ -35,7 +35,8 @@ def test_basic_auth_names_each_missing_secret_then_starts_and_checks_runs_as_the
         no_password = server_command(folder, "start", ports, *AUTH, env=key)
         assert no_password.returncode == 1 and "export MLFLOW_AUTH_ADMIN_PASSWORD=" in no_password.stderr
 
-        started = server_command(folder, "start", ports, *AUTH, env={**key, "MLFLOW_AUTH_ADMIN_PASSWORD": "twelve-chars-or-more"})
+        admin = {"MLFLOW_AUTH_ADMIN_PASSWORD": "twelve-chars-or-more"}
+        started = server_command(folder, "start", ports, *AUTH, env={**key, **admin})
         assert started.returncode == 0, started.stderr
         assert "Traceback" not in started.stderr and "refused" not in started.stderr
         uri = started.stdout.strip().removeprefix("export MLFLOW_TRACKING_URI=")
@@ -44,7 +45,7 @@ def test_basic_auth_names_each_missing_secret_then_starts_and_checks_runs_as_the
         with pytest.raises(MlflowException, match="401"):
             client(uri).search_experiments()
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
-        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "twelve-chars-or-more")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", admin["MLFLOW_AUTH_ADMIN_PASSWORD"])
         assert client(uri).search_experiments()
 
         restarted = server_command(folder, "stop", ports)
