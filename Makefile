@@ -150,7 +150,7 @@ sweep: $(VENV)/installed
 	$(PARAMS_STEP)
 	dvc exp run --queue $(foreach setting,$(SWEEP),--set-param '$(setting)')
 	dvc exp run --run-all --jobs $(JOBS)
-	dvc exp show --only-changed --drop 'per_class|confusion'
+	dvc exp show --only-changed --drop '(?!Experiment$$|.*:test\.(accuracy|mae)$$|(sum|mnist|train|models)\.).*'
 
 # Every task x variant under SEEDS training seeds (0..SEEDS-1), one DVC experiment each, everything
 # else fixed; then means, 95% intervals and paired tests in reports/seeds/index.md (stages/compare.py).
