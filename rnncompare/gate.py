@@ -89,6 +89,32 @@ def metrics_at_revision(revision: str) -> tuple[dict, dict]:
     return old, new
 
 
+def changed_since_run(models: list[str]) -> dict[str, str]:
+    """The stages behind these models' metrics (with everything they depend on) that changed since
+    they ran: {stage: what changed}. Empty outside a DVC repository."""
+    from dvc.exceptions import NotDvcRepoError
+    from dvc.repo import Repo
+
+    try:
+        repo = Repo()
+    except NotDvcRepoError:
+        return {}
+    with repo:
+        status = repo.status(targets=[f"evaluate@{model}" for model in models], with_deps=True)
+    return {stage: "; ".join(_changes(entry) for entry in changes) for stage, changes in status.items()}
+
+
+def _changes(entry: str | dict) -> str:
+    """One entry of `dvc status`: 'params.yaml train.mnist, models.gru modified', 'models/x.keras deleted'."""
+    if isinstance(entry, str):
+        return entry
+    return "; ".join(
+        f"{path} {', '.join(change)} modified" if isinstance(change, dict) else f"{path} {change}"
+        for files in entry.values()
+        for path, change in files.items()
+    )
+
+
 def compare(rules: dict[str, Rule], baseline: dict, current: dict, allow_new: bool = False) -> list[Row]:
     rows = []
     for model in sorted(set(current) - set(baseline)):

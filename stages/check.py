@@ -17,8 +17,9 @@ from pathlib import Path
 
 from rnncompare import gate
 from rnncompare.config import load_params
-from rnncompare.errors import run_stage
+from rnncompare.errors import PipelineError, run_stage
 from rnncompare.outputs import replaced_file
+from rnncompare.profiles import profiles_in
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ def main() -> None:
     baseline = {model: values for model, values in baseline.items() if model in models}
     current = {model: values for model, values in current.items() if model in models}
     if arguments.refresh:
+        refuse_stale_metrics(sorted(current), arguments)
         count = gate.refresh(arguments.baseline, current)
         log.info("%s now holds the current metrics of %d models", arguments.baseline, count)
         return
@@ -68,6 +70,20 @@ def main() -> None:
             ", ".join(f"{row.model} {row.metric}" for row in failed[:8]),
         )
         sys.exit(1)
+
+
+def refuse_stale_metrics(models: list[str], arguments: argparse.Namespace) -> None:
+    """A baseline takes only metrics that params.yaml and the code, as they are, would give."""
+    changed = gate.changed_since_run(models)
+    if changed:
+        stage, what = next(iter(changed.items()))
+        profile = "".join(f" PROFILE={name}" for name in profiles_in(arguments.params))
+        raise PipelineError(
+            f"{arguments.metrics_dir}/ does not hold what {arguments.params} and the code give now: {len(changed)} "
+            f"stage(s) behind its models changed since they ran (first {stage}: {what}; `dvc status evaluate` "
+            f"lists them all). Run make repro{profile} first, then make baseline{profile} again; "
+            f"{arguments.baseline} is unchanged."
+        )
 
 
 if __name__ == "__main__":

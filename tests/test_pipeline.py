@@ -102,6 +102,7 @@ def test_dvc_repro_trains_and_evaluates_a_sum_and_an_mnist_model_end_to_end(repo
     check_stage_times(times)
     check_mlflow_runs(repository, mnist["accuracy"])
     check_report(repository)
+    check_baseline_takes_only_metrics_of_the_current_params(repository)
     check_gate_against_a_revision(repository)
 
 
@@ -118,6 +119,25 @@ def check_stage_times(times):
         assert (line["epochs"] > 0) == line["stage"].startswith("train@"), line
     training = next(line for line in times if line["stage"] == "train@mnist-lstm")
     assert training["epoch_seconds"] > 0 and 0 < training["cores_busy_in_epochs"] <= os.cpu_count() + 0.1
+
+
+def check_baseline_takes_only_metrics_of_the_current_params(repository):
+    """`make baseline` after a params change, before the repro: refused, the baseline left alone."""
+    from dvc.utils.hydra import apply_overrides
+
+    baseline, params = repository / "baselines" / "ci.yaml", repository / "params.yaml"
+    for stale in (repository / "metrics").glob("*.json"):  # copied with the working tree, made by no stage here
+        if stale.stem not in MODELS:
+            stale.unlink()
+    before, original = baseline.read_text(), params.read_text()
+    apply_overrides(params, ["train.mnist.epochs=2"])
+    refused = run_module("stages.check", "--baseline", str(baseline), "--refresh", cwd=repository)
+    assert refused.returncode == 1 and "train@mnist-lstm: params.yaml train.mnist modified" in refused.stderr
+    assert "Run make repro PROFILE=ci first" in refused.stderr and baseline.read_text() == before
+    params.write_text(original)
+    refreshed = run_module("stages.check", "--baseline", str(baseline), "--refresh", cwd=repository)
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert baseline.read_text() != before and "sum-gru:" in baseline.read_text()
 
 
 def check_gate_against_a_revision(repository):
