@@ -89,17 +89,19 @@ def metrics_at_revision(revision: str) -> tuple[dict, dict]:
     return old, new
 
 
-def changed_since_run(models: list[str]) -> dict[str, str]:
+def changed_since_run(models: list[str], metrics_dir: Path) -> dict[str, str]:
     """The stages behind these models' metrics (with everything they depend on) that changed since
-    they ran: {stage: what changed}. Empty outside a DVC repository."""
+    they ran: {stage: what changed}. Empty for a folder that is not a pipeline's metrics/."""
     from dvc.exceptions import NotDvcRepoError
     from dvc.repo import Repo
 
     try:
-        repo = Repo()
+        root = Path(Repo.find_root(str(metrics_dir)))
     except NotDvcRepoError:
         return {}
-    with repo:
+    if (root / "metrics").resolve() != Path(metrics_dir).resolve():
+        return {}
+    with Repo(str(root)) as repo:
         status = repo.status(targets=[f"evaluate@{model}" for model in models], with_deps=True)
     return {stage: "; ".join(_changes(entry) for entry in changes) for stage, changes in status.items()}
 

@@ -74,7 +74,7 @@ def main() -> None:
 
 def refuse_stale_metrics(models: list[str], arguments: argparse.Namespace) -> None:
     """A baseline takes only metrics that params.yaml and the code, as they are, would give."""
-    changed = gate.changed_since_run(models)
+    changed = gate.changed_since_run(models, arguments.metrics_dir)
     if changed:
         stage, what = next(iter(changed.items()))
         profile = "".join(f" PROFILE={name}" for name in profiles_in(arguments.params))
