@@ -32,7 +32,9 @@ def digest_of_test_data(data_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def decide(candidate: Standing, champion: Standing | None, metric: str, direction: str) -> tuple[bool, str]:
+def decide(
+    candidate: Standing, champion: Standing | None, metric: str, direction: str, task: str = "<task>"
+) -> tuple[bool, str]:
     """(promote?, why) for `candidate` against the current `champion` (None: no champion yet)."""
     if champion is None:
         return True, "no champion yet"
@@ -41,7 +43,8 @@ def decide(candidate: Standing, champion: Standing | None, metric: str, directio
     if champion.digest != candidate.digest:
         return False, (
             f"champion version {champion.version} was measured on other test data "
-            f"({DIGEST_TAG} {str(champion.digest)[:12]}…, this run {candidate.digest[:12]}…): not compared"
+            f"({DIGEST_TAG} {str(champion.digest)[:12]}…, this run {candidate.digest[:12]}…): not compared; "
+            f"`make promote TASK={task} VERSION={candidate.version}` makes it the champion by hand"
         )
     if champion.value is None:
         return False, f"champion version {champion.version} records no {metric}: not compared"

@@ -121,7 +121,7 @@ def register(task: str, variants: list[str], data_dir: Path, metrics_dir: Path, 
     held = current_champion(client, name)
     candidate = champion.Standing(version, scores[best], digest)
     incumbent = standing(client, name, held, choice.metric) if held is not None else None
-    promote, reason = champion.decide(candidate, incumbent, choice.metric, choice.direction)
+    promote, reason = champion.decide(candidate, incumbent, choice.metric, choice.direction, task)
     if promote:
         client.set_registered_model_alias(name, ALIAS, str(version))
     if champion.DECISION_TAG not in client.get_model_version(name, str(version)).tags:  # a rerun keeps the first

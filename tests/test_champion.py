@@ -33,8 +33,9 @@ def test_a_tie_keeps_the_champion():
 
 
 def test_models_measured_on_other_test_data_are_never_compared():
-    promote, reason = decide(Standing(2, 0.0001, OTHER), Standing(1, 0.5, SAME), "test.mae", "min")
+    promote, reason = decide(Standing(2, 0.0001, OTHER), Standing(1, 0.5, SAME), "test.mae", "min", "sum")
     assert not promote and "measured on other test data" in reason and "not compared" in reason
+    assert "`make promote TASK=sum VERSION=2` makes it the champion by hand" in reason
 
 
 def test_a_champion_without_the_metric_is_not_compared():
