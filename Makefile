@@ -193,14 +193,16 @@ UV_COMPILE := uv pip compile pyproject.toml --extra dev --generate-hashes --quie
 	--no-binary antlr4-python3-runtime --custom-compile-command "make lock"
 PINS = grep -E '^[a-z0-9]' $1 | cut -d' ' -f1
 # $(call LOCK_ONE,file,uv's platform,extra)
-LOCK_ONE = @echo "$1: $2, Python $(PYTHONS)" && tmp=$$(mktemp -d) && \
+# The lock is resolved in a copy (uv keeps the copy's pins) and replaces $1 only if it differs:
+# an unchanged lock keeps its date, so the next make does not rebuild .venv.
+LOCK_ONE = @echo "$1: $2, Python $(PYTHONS)" && tmp=$$(mktemp -d) && { test ! -f $1 || cp $1 $$tmp/lock; } && \
 	$(UV_COMPILE) --python-platform $2 --extra $3 --python-version $(firstword $(PYTHONS)) \
-		$(if $(filter-out requirements.lock,$1),-c requirements.lock) -o $1 && \
+		$(if $(filter-out requirements.lock,$1),-c requirements.lock) -o $$tmp/lock && \
 	for py in $(wordlist 2,$(words $(PYTHONS)),$(PYTHONS)); do \
-		$(UV_COMPILE) --python-platform $2 --extra $3 --python-version $$py -c $1 --no-header -o $$tmp/$$py && \
-		$(call PINS,$1) > $$tmp/pins && $(call PINS,$$tmp/$$py) | diff $$tmp/pins - || \
+		$(UV_COMPILE) --python-platform $2 --extra $3 --python-version $$py -c $$tmp/lock --no-header -o $$tmp/$$py && \
+		$(call PINS,$$tmp/lock) > $$tmp/pins && $(call PINS,$$tmp/$$py) | diff $$tmp/pins - || \
 		{ echo "$1 does not hold for Python $$py (above: what it would need)" >&2; rm -rf $$tmp; exit 1; }; \
-	done && rm -rf $$tmp
+	done && { cmp -s $$tmp/lock $1 && echo "$1: unchanged" || cp $$tmp/lock $1; } && rm -rf $$tmp
 # Linux with glibc 2.28 or later (x86-64, aarch64), macOS 13 or later on Apple silicon.
 lock: export MACOSX_DEPLOYMENT_TARGET := 13.0
 lock:
