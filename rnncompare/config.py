@@ -6,6 +6,7 @@ classes give params.schema.json (rnncompare/params_schema.py), with which editor
 """
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -285,4 +286,7 @@ def load_params(path: Path = Path("params.yaml")) -> Params:
         return PARAMS.validate_python({} if document is None else document)
     except ValidationError as error:
         problems = [params_schema.describe(problem, PARAMS) for problem in error.errors()]
+        if os.environ.get("DVC_EXP_NAME"):  # set by `dvc exp run`, whose --set-param values stay after a failure
+            problems.append(f"`dvc exp run --set-param` writes into {path} and leaves its values there when the "
+                            "experiment fails: correct them there (git diff shows them), then run it again.")  # fmt: skip
         raise PipelineError("\n".join(f"{path}: {problem}" for problem in problems)) from None

@@ -277,6 +277,20 @@ def test_a_typo_in_params_stops_make_repro_before_any_stage_removes_an_output(cl
     assert {path.name: file_md5(path) for path in (clone / "models").glob("*.keras")} == models
 
 
+def test_a_bad_value_given_to_dvc_exp_run_is_named_with_where_it_stays(clone):
+    models = {path.name: file_md5(path) for path in (clone / "models").glob("*.keras")}
+    params = clone / "params.yaml"
+    text = params.read_text()
+    result = run("dvc", "exp", "run", "--set-param", "train.sum.epochs=zero", cwd=clone, check=False)
+    left = params.read_text()
+    params.write_text(text)
+    run("dvc", "checkout", "--quiet", cwd=clone)  # the outputs DVC removed before the failing stage
+    assert result.returncode != 0 and "train.sum.epochs = 'zero' is invalid" in result.stderr
+    assert "`dvc exp run --set-param` writes into params.yaml and leaves its values there" in result.stderr
+    assert "epochs: zero" in left  # as the message says
+    assert {path.name: file_md5(path) for path in (clone / "models").glob("*.keras")} == models
+
+
 def test_a_failed_stage_gets_its_last_good_outputs_back_and_a_fix_retrains_nothing(clone):
     model = clone / "models" / f"{FIRST}.keras"
     good = file_md5(model)
