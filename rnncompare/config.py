@@ -287,6 +287,8 @@ def load_params(path: Path = Path("params.yaml")) -> Params:
     except ValidationError as error:
         problems = [params_schema.describe(problem, PARAMS) for problem in error.errors()]
         if os.environ.get("DVC_EXP_NAME"):  # set by `dvc exp run`, whose --set-param values stay after a failure
-            problems.append(f"`dvc exp run --set-param` writes into {path} and leaves its values there when the "
-                            "experiment fails: correct them there (git diff shows them), then run it again.")  # fmt: skip
+            problems.append(
+                f"`dvc exp run --set-param` writes into {path} and leaves its values there when the experiment "
+                "fails: correct them there (git diff shows them), then run it again."
+            )
         raise PipelineError("\n".join(f"{path}: {problem}" for problem in problems)) from None
