@@ -121,10 +121,11 @@ bench: $(VENV)/installed
 
 # Browse the runs: http://127.0.0.1:$(UI_PORT); with MLFLOW_TRACKING_URI at a server, that server is the UI.
 # MLflow 3 opens on its GenAI page: the addresses of the pipeline's runs come first (rnncompare/ui.py).
+ui: export UI_STORE := $(MLFLOW_STORE)
 ui: $(VENV)/installed
-	-@python -m rnncompare.ui --store $(MLFLOW_STORE) --port $(UI_PORT)
-	@case "$(MLFLOW_STORE)" in http://*|https://*) ;; \
-	*) mlflow ui --backend-store-uri $(MLFLOW_STORE) --host 127.0.0.1 --port $(UI_PORT);; esac
+	-@python -m rnncompare.ui --store "$$UI_STORE" --port $(UI_PORT)
+	@case "$$UI_STORE" in http://*|https://*) ;; \
+	*) mlflow ui --backend-store-uri "$$UI_STORE" --host 127.0.0.1 --port $(UI_PORT);; esac
 
 # A team's tracking server (README, Team setup): MLflow on PostgreSQL, everything in .mlflow-server/.
 # It listens on 127.0.0.1 unless SERVER_HOST says otherwise; prints the MLFLOW_TRACKING_URI to export.
