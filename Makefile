@@ -88,7 +88,7 @@ presets: $(VENV)/installed
 	dvc repro presets/dvc.yaml
 	dvc metrics show presets/results/*/metrics.json
 	@# the report's presets section reads their results, which are no dependency of it (they may not exist)
-	test ! -f reports/compare/index.md || dvc repro --force --single-item report
+	test ! -f reports/compare/index.md || dvc repro --force --single-item report $(REPRO_OR_RESTORE)
 
 # The regression gate: fails when a metric is worse than params.yaml's check.baseline allows;
 # the table lands in reports/check.md. PROFILE as for repro.
