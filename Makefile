@@ -83,11 +83,11 @@ pull: $(VENV)/installed
 
 # The seed tutorials' recipes next to the modern defaults (presets/dvc.yaml; slow: 001 and 002
 # train 10,000 steps each); everything they write lands in presets/results/<name>/.
+# The report's presets section reads their results, no dependency of it (they may not exist): rerun it.
 presets: $(VENV)/installed
 	$(PARAMS_STEP)
 	dvc repro presets/dvc.yaml
 	dvc metrics show presets/results/*/metrics.json
-	@# the report's presets section reads their results, which are no dependency of it (they may not exist)
 	test ! -f reports/compare/index.md || dvc repro --force --single-item report $(REPRO_OR_RESTORE)
 
 # The regression gate: fails when a metric is worse than params.yaml's check.baseline allows;
