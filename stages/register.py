@@ -105,10 +105,6 @@ def register(task: str, variants: list[str], data_dir: Path, metrics_dir: Path, 
                 "reason": reason, "mlflow_run_id": summary.get("mlflow_run_id")}  # fmt: skip
     digest = champion.digest_of_test_data(data_dir)
     client = MlflowClient()
-    try:
-        client.get_registered_model(name)
-    except MlflowException:
-        client.create_registered_model(name, description=f"The best {task} model of the pipeline by {choice.metric}.")
     experiment = os.environ.get(lineage.EXPERIMENT_VARIABLE, "")
     tags = {
         "variant": best,
@@ -118,6 +114,8 @@ def register(task: str, variants: list[str], data_dir: Path, metrics_dir: Path, 
         **({"dvc.experiment": experiment} if experiment else {}),
     }
     version = version_of_run(client, name, summary["mlflow_model_uri"], summary["mlflow_run_id"], tags)
+    if not client.get_registered_model(name).description:  # register_model made it: no "already exists" at first
+        client.update_registered_model(name, description=f"The best {task} model of the pipeline by {choice.metric}.")
     held = current_champion(client, name)
     candidate = champion.Standing(version, scores[best], digest)
     incumbent = standing(client, name, held, choice.metric) if held is not None else None

@@ -176,9 +176,12 @@ def test_the_champion_is_registered_and_loads_by_alias(logged_run, mlflow_server
         cwd=folder, env={"MLFLOW_TRACKING_URI": mlflow_server},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
+    assert "already exists" not in result.stdout + result.stderr  # the first registration of this model
     champion = json.loads((folder / "models/champion-mnist.json").read_text())
     assert champion["variant"] == "gru" and champion["uri"] == "models:/rnncompare-mnist@champion"
     mlflow.set_tracking_uri(mlflow_server)
+    described = mlflow.MlflowClient().get_registered_model("rnncompare-mnist").description
+    assert described == "The best mnist model of the pipeline by test.accuracy."
     model = mlflow.pyfunc.load_model(champion["uri"])
     from rnncompare.tasks import load_tests
 
