@@ -236,6 +236,7 @@ def port_taken(host: str, port: int) -> bool:
 
 def start(server: Server) -> None:
     server.folder.mkdir(mode=0o700, exist_ok=True)  # the password, backups and artifacts: this user's only
+    auth = server_auth.environment(server.folder) if server_auth.uses_basic_auth(server.extra) else {}
     start_postgres(server)
     if running_pid(server) and answers(server):
         log.info("the MLflow server is already running at %s", server.uri)
@@ -245,7 +246,6 @@ def start(server: Server) -> None:
             f"port {server.port} on {server.host} is taken by another program: stop it, or choose another port "
             f"(make server SERVER_PORT=...)."
         )
-    auth = server_auth.environment(server.folder) if server_auth.uses_basic_auth(server.extra) else {}
     artifacts = server.folder / "artifacts"
     artifacts.mkdir(exist_ok=True)
     logfile = server.folder / "mlflow-server.log"

@@ -2,6 +2,8 @@
 it: what MLflow's auth app needs is named before anything starts, its user store stays in the
 server's folder, and the server's own check for runs of dead stages logs in."""
 
+import shutil
+
 import pytest
 
 from tests.test_team import client, server_command
@@ -30,6 +32,7 @@ def test_basic_auth_names_each_missing_secret_then_starts_and_checks_runs_as_the
         no_key = server_command(folder, "start", ports, *AUTH)
         assert no_key.returncode == 1 and "MLFLOW_FLASK_SERVER_SECRET_KEY" in no_key.stderr
         assert "Traceback" not in no_key.stderr and "export MLFLOW_TRACKING_URI" not in no_key.stdout
+        assert not (folder / "postgres").exists()  # refused before anything started
 
         key = {"MLFLOW_FLASK_SERVER_SECRET_KEY": "a-test-key"}
         no_password = server_command(folder, "start", ports, *AUTH, env=key)
@@ -56,3 +59,4 @@ def test_basic_auth_names_each_missing_secret_then_starts_and_checks_runs_as_the
         assert "MLFLOW_TRACKING_USERNAME" in again.stderr and again.stdout.startswith("export MLFLOW_TRACKING_URI=")
     finally:
         server_command(folder, "stop", ports)
+        shutil.rmtree((folder / "postgres").resolve(), ignore_errors=True)  # as root: under postgres's home
