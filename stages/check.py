@@ -46,10 +46,10 @@ def main() -> None:
     else:
         current = gate.current_metrics(arguments.metrics_dir)
         title = f"Metrics against {arguments.baseline}"
+        refuse_stale_metrics(sorted(set(current) & models), arguments)
     baseline = {model: values for model, values in baseline.items() if model in models}
     current = {model: values for model, values in current.items() if model in models}
     if arguments.refresh:
-        refuse_stale_metrics(sorted(current), arguments)
         count = gate.refresh(arguments.baseline, current)
         log.info("%s now holds the current metrics of %d models", arguments.baseline, count)
         return
@@ -73,16 +73,18 @@ def main() -> None:
 
 
 def refuse_stale_metrics(models: list[str], arguments: argparse.Namespace) -> None:
-    """A baseline takes only metrics that params.yaml and the code, as they are, would give."""
+    """The gate and a baseline take only metrics that params.yaml and the code, as they are, give."""
     changed = gate.changed_since_run(models, arguments.metrics_dir)
     if changed:
         stage, what = next(iter(changed.items()))
+        command, unchanged = ("check", ".")
+        if arguments.refresh:
+            command, unchanged = "baseline", f"; {arguments.baseline} is unchanged."
         profile = "".join(f" PROFILE={name}" for name in profiles_in(arguments.params))
         raise PipelineError(
             f"{arguments.metrics_dir}/ does not hold what {arguments.params} and the code give now: {len(changed)} "
             f"stage(s) behind its models changed since they ran (first {stage}: {what}; `dvc status evaluate` "
-            f"lists them all). Run make repro{profile} first, then make baseline{profile} again; "
-            f"{arguments.baseline} is unchanged."
+            f"lists them all). Run make repro{profile} first, then make {command}{profile} again{unchanged}"
         )
 
 

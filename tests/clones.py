@@ -12,7 +12,7 @@ from tests.conftest import REPO_ROOT, default_params
 
 VENV_BIN = Path(sys.executable).parent
 LOCAL_STATE = {".venv", ".git", "data", "models", "plots", "reports", "mlflow.db", "mlartifacts", "cache", "tmp"}
-LOCAL_STATE |= {".pytest_cache", ".ruff_cache", "dvc_plots", "config.local", "logs"}
+LOCAL_STATE |= {".pytest_cache", ".ruff_cache", "dvc_plots", "config.local", "logs", ".mlflow-server", "basic_auth.db"}
 TASKS = ("sum", "mnist")
 VARIANTS = ("rnn", "lstm", "gru", "lnlstm", "bilstm")
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]

@@ -122,7 +122,8 @@ def check_stage_times(times):
 
 
 def check_baseline_takes_only_metrics_of_the_current_params(repository):
-    """`make baseline` after a params change, before the repro: refused, the baseline left alone."""
+    """`make baseline` or `make check` after a params change, before the repro: refused, the baseline
+    left alone."""
     from dvc.utils.hydra import apply_overrides
 
     baseline, params = repository / "baselines" / "ci.yaml", repository / "params.yaml"
@@ -134,6 +135,8 @@ def check_baseline_takes_only_metrics_of_the_current_params(repository):
     refused = run_module("stages.check", "--baseline", str(baseline), "--refresh", cwd=repository)
     assert refused.returncode == 1 and "train@mnist-lstm: params.yaml train.mnist modified" in refused.stderr
     assert "Run make repro PROFILE=ci first" in refused.stderr and baseline.read_text() == before
+    gated = run_module("stages.check", "--baseline", str(baseline), cwd=repository)  # the gate alike
+    assert gated.returncode == 1 and "then make check PROFILE=ci again." in gated.stderr and not gated.stdout
     params.write_text(original)
     refreshed = run_module("stages.check", "--baseline", str(baseline), "--refresh", cwd=repository)
     assert refreshed.returncode == 0, refreshed.stderr
