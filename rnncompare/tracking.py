@@ -69,6 +69,12 @@ def connect(settings: MlflowParams) -> str:
     try:
         MlflowClient().search_experiments(max_results=1)
     except Exception as error:  # any store's failure to answer, named with its URI
+        if " 401 " in str(error) or " 403 " in str(error):  # the server answers, but not to these credentials
+            raise PipelineError(
+                f"the MLflow tracking server {store_name(uri)} refused this client ({str(error)[:200]}): set "
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to an account of the server's (README, "
+                "Authentication)."
+            ) from None
         raise _unreachable(uri, f"{type(error).__name__}: {error}") from None
     return uri
 

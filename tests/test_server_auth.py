@@ -27,6 +27,10 @@ def folder(tmp_path):
 def test_basic_auth_names_each_missing_secret_then_starts_and_checks_runs_as_the_admin(folder, monkeypatch):
     from mlflow.exceptions import MlflowException
 
+    from rnncompare import tracking
+    from rnncompare.config import MlflowParams
+    from rnncompare.errors import PipelineError
+
     ports = {"mlflow": free_port(), "postgres": free_port()}
     try:
         no_key = server_command(folder, "start", ports, *AUTH)
@@ -47,6 +51,9 @@ def test_basic_auth_names_each_missing_secret_then_starts_and_checks_runs_as_the
 
         with pytest.raises(MlflowException, match="401"):
             client(uri).search_experiments()
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+        with pytest.raises(PipelineError, match=r"refused this client .*set MLFLOW_TRACKING_USERNAME and MLFLOW_"):
+            tracking.connect(MlflowParams())  # what every stage does first
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", admin["MLFLOW_AUTH_ADMIN_PASSWORD"])
         assert client(uri).search_experiments()
