@@ -29,6 +29,7 @@ from rnncompare.config import Params, load_params  # noqa: E402
 from rnncompare.errors import PipelineError, run_stage  # noqa: E402
 from rnncompare.nested import flatten, numbers  # noqa: E402
 from rnncompare.outputs import replaced_directory, write_json  # noqa: E402
+from rnncompare.profiles import profiles_in  # noqa: E402
 from rnncompare.statistics import CONFIDENCE, compare_pairs, ranking, summarize  # noqa: E402
 from stages.report import COLUMNS, CURVE, TASKS, length_curve, read_history, trained_lengths  # noqa: E402
 
@@ -525,7 +526,9 @@ def main() -> None:
     if arguments.seeds < 2:
         parser.error("--seeds must be at least 2: one seed has no spread")
     params = load_params(arguments.params)
-    log.info("comparison %s: `make compare COMPARISON=%s COLLECT=1` rewrites its page", arguments.name, arguments.name)
+    profile = "".join(f" PROFILE={name}" for name in profiles_in(arguments.params))  # its page's folder
+    log.info("comparison %s: `make compare COMPARISON=%s COLLECT=1%s` rewrites its page", arguments.name,
+             arguments.name, profile)  # fmt: skip
     if not arguments.collect_only:
         run_seeds(arguments.name, list(range(arguments.seeds)), arguments.jobs, arguments.set_param)
     models = [f"{task}-{variant}" for task in TASKS for variant in params.models]

@@ -74,6 +74,7 @@ def test_mlflow_holds_every_seed_s_run_tagged_and_one_summary_run_per_task(compa
 def test_collect_reads_the_finished_experiments_again_without_training(compared):
     result = make("compare", "PROFILE=tiny", "COMPARISON=duo", "COLLECT=1", cwd=compared)
     assert "Running stage" not in result.stdout + result.stderr
+    assert "`make compare COMPARISON=duo COLLECT=1 PROFILE=tiny` rewrites its page" in result.stderr
     assert (compared / "reports" / "seeds-tiny" / "index.md").is_file()
     import mlflow
 
