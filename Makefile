@@ -20,6 +20,11 @@ INSTALLED_FROM := $(if $(wildcard $(VENV)/installed),$(or $(shell cat $(VENV)/in
 GPU ?= $(if $(filter requirements-gpu.lock,$(INSTALLED_FROM)),1,0)
 LOCK := $(if $(filter 1,$(GPU)),$(if $(filter Linux-x86_64,$(PLATFORM)),requirements-gpu.lock),$(LOCK_$(PLATFORM)))
 OTHER_LOCK := $(filter-out $(LOCK),$(INSTALLED_FROM))
+# PYTHON= on the command line picks .venv's interpreter: another version than .venv's rebuilds it.
+VERSION_OF = $(shell $1 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+OTHER_PYTHON := $(if $(and $(filter command line,$(origin PYTHON)),$(wildcard $(VENV)/bin/python)),$(filter-out \
+	$(call VERSION_OF,$(PYTHON)),$(call VERSION_OF,$(VENV)/bin/python)))
+REBUILD := $(OTHER_LOCK)$(OTHER_PYTHON)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # One id per `make repro`: MLflow groups the runs of one pipeline execution under it.
 export RNNCOMPARE_EXECUTION ?= $(shell date +%Y%m%dT%H%M%S)-make-$(shell echo $$PPID)
@@ -46,11 +51,12 @@ NO_PLATFORM = No lock file for $(PLATFORM) (uname -s and -m). There are lock fil
 	a LOCK_<platform> line and a line in its lock target, then run make lock.
 PYTHON_CHECK = import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(None if v in "$(PYTHONS)".split() else \
 	"$(PYTHON) is Python " + v + ": the lock files are for Python $(PYTHONS); name one, e.g. make PYTHON=python3.12")
-$(VENV)/installed: $(LOCK) pyproject.toml $(if $(OTHER_LOCK),FORCE)
+$(VENV)/installed: $(LOCK) pyproject.toml $(if $(REBUILD),FORCE)
 	@$(if $(LOCK),,echo '$(NO_LOCK)' >&2; exit 2)
 	@$(PYTHON) -c '$(PYTHON_CHECK)'
 	$(if $(OTHER_LOCK),@echo "$(VENV) came from $(OTHER_LOCK); rebuilding it from $(LOCK)")
-	$(PYTHON) -m venv $(if $(OTHER_LOCK),--clear) $(VENV)
+	$(if $(OTHER_PYTHON),@echo "$(VENV) is Python $(OTHER_PYTHON); rebuilding it with $(PYTHON)")
+	$(PYTHON) -m venv $(if $(REBUILD),--clear) $(VENV)
 	$(PIN_INSTALL)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	echo $(LOCK) > $@

@@ -88,6 +88,24 @@ def test_without_gpu_on_the_command_line_make_keeps_the_build_the_environment_ha
 
 
 @needs_make
+def test_python_on_the_command_line_rebuilds_an_environment_of_another_version(tmp_path):
+    import sys
+
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
+    (tmp_path / "venv" / "installed").write_text("requirements.lock\n")
+    other = tmp_path / "python3.99"  # an interpreter of another version than this one
+    other.write_text("#!/bin/sh\necho 3.99\n")
+    other.chmod(0o755)
+    result = make(tmp_path, "-n", f"PYTHON={other}", "UNAME_S=Linux", "UNAME_M=x86_64")
+    version = "{}.{}".format(*sys.version_info[:2])
+    assert f"is Python {version}; rebuilding it with {other}" in result.stdout, result.stdout + result.stderr
+    assert f"{other} -m venv --clear" in result.stdout
+    same = make(tmp_path, "-n", f"PYTHON={sys.executable}", "UNAME_S=Linux", "UNAME_M=x86_64")
+    assert same.returncode == 0 and "is up to date" in same.stdout, same.stdout + same.stderr
+
+
+@needs_make
 def test_a_platform_without_a_lock_is_told_which_there_are_and_how_to_make_one(tmp_path):
     result = make(tmp_path, "UNAME_S=MINGW64_NT-10.0", "UNAME_M=x86_64", "PYTHON=false")  # false: installs nothing
     assert result.returncode == 2
