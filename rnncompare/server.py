@@ -32,7 +32,7 @@ import psutil
 import requests
 from mlflow.exceptions import MlflowException
 
-from rnncompare import orphans, server_auth
+from rnncompare import orphans, server_auth, tracking
 from rnncompare.errors import PipelineError, run_stage
 from rnncompare.lineage import repository_root
 
@@ -347,7 +347,7 @@ def fail_runs_of_dead_stages(server: Server) -> None:
         with server_auth.admin_credentials(server.folder):
             failed = orphans.fail_runs_of_dead_stages(server.uri)
     except MlflowException as error:
-        if "401" not in str(error) and "403" not in str(error):
+        if not tracking.refused_credentials(error):
             raise
         log.warning(
             "the server runs, but refused this check for runs of stages that died (%s); set %s and %s "

@@ -39,6 +39,11 @@ def tracking_uri(settings: MlflowParams) -> str:
     )
 
 
+def refused_credentials(error: Exception) -> bool:
+    """A tracking server that answered 401 or 403: it runs, but not for these credentials."""
+    return " 401 " in str(error) or " 403 " in str(error)
+
+
 def _unreachable(uri: str, reason: str) -> PipelineError:
     return PipelineError(
         f"cannot reach the MLflow tracking store {uri} ({reason}). Start the server, or correct "
@@ -69,7 +74,7 @@ def connect(settings: MlflowParams) -> str:
     try:
         MlflowClient().search_experiments(max_results=1)
     except Exception as error:  # any store's failure to answer, named with its URI
-        if " 401 " in str(error) or " 403 " in str(error):  # the server answers, but not to these credentials
+        if refused_credentials(error):
             raise PipelineError(
                 f"the MLflow tracking server {store_name(uri)} refused this client ({str(error)[:200]}): set "
                 "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to an account of the server's (README, "
