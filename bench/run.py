@@ -28,10 +28,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from rnncompare import device, stagetimes
-from rnncompare.config import load_params
-from rnncompare.models import build_model
-from rnncompare.training import compile_model
+from rnncompare.config.params import load_params
+from rnncompare.core import stagetimes
+from rnncompare.models.build import build_model
+from rnncompare.training import device
+from rnncompare.training.fit import compile_model
 
 BATCH = 128
 UNITS = 128
@@ -137,7 +138,7 @@ def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
     log the model as the stage does; report each as a share of the training time."""
     import mlflow
 
-    from rnncompare import keras_logging
+    from rnncompare.tracking import model_logging
 
     with tempfile.TemporaryDirectory() as scratch:
         mlflow.set_tracking_uri(f"sqlite:///{scratch}/mlflow.db")
@@ -145,7 +146,7 @@ def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
         mlflow.create_experiment("bench", artifact_location=Path(scratch, "artifacts").as_uri())
         mlflow.set_experiment("bench")
         with mlflow.start_run():
-            logger = keras_logging.EpochMetrics()
+            logger = model_logging.EpochMetrics()
             spent = []
             original = logger.on_epoch_end
 
@@ -160,7 +161,7 @@ def mlflow_share(model_params, training, images, labels, epochs: int) -> dict:
             model.fit(images, labels, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[logger])
             training_seconds = time.perf_counter() - started - sum(spent)
             started = time.perf_counter()
-            keras_logging.log_model(model, images[:2], "mnist")
+            model_logging.log_model(model, images[:2], "mnist")
             model_seconds = time.perf_counter() - started
     return {
         "epochs": epochs,

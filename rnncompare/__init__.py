@@ -15,4 +15,4 @@ def _register_cells(keras) -> None:
     """Once Keras is imported, anywhere, register our cells with it, so `import rnncompare` is all a
     process needs before `mlflow.keras.load_model` of any variant, without this package importing
     Keras (seconds) in entry points that never touch a model."""
-    import rnncompare.cells  # noqa: F401
+    import rnncompare.models.cells  # noqa: F401

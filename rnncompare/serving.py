@@ -1,14 +1,5 @@
-"""The loader MLflow's pyfunc flavor calls for the project's models (`loader_module` in MLmodel).
+"""The loader that models logged before rnncompare's subpackages existed name in their MLmodel
+(`loader_module: rnncompare.serving`): a process that has already imported this package (predict,
+a notebook) resolves that name here rather than in the model's own copy of the code."""
 
-Each logged model carries this package as code (keras_logging.log_model), so `mlflow.pyfunc.load_model`,
-`mlflow models serve` and a notebook outside the repository load any variant: this module registers
-the project's cells with Keras, then hands over to MLflow's Keras flavor.
-"""
-
-
-def _load_pyfunc(path: str):
-    from mlflow.keras.load import _load_pyfunc as load_keras_pyfunc
-
-    import rnncompare.cells  # noqa: F401  registers every custom cell before Keras deserializes
-
-    return load_keras_pyfunc(path)
+from rnncompare.models.serving import _load_pyfunc  # noqa: F401

@@ -1,5 +1,3 @@
-"""One module per DVC stage: `python -m stages.<name> --help`."""
-
-# The package's environment defaults (quiet TensorFlow start-up, no MLflow telemetry) must be set
-# before a stage imports TensorFlow: this runs before any stage module.
-import rnncompare  # noqa: F401
+"""One module per DVC stage, and nothing else: `python -m stages.<name> --help`. Each imports only
+the standard library and rnncompare, whose package sets the environment (quiet TensorFlow start-up,
+no MLflow telemetry) before any library loads."""

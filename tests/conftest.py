@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnncompare.config import MnistParams, ModelParams, Params, TrainingParams, load_params
+from rnncompare.config.params import MnistParams, ModelParams, Params, TrainingParams, load_params
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MNIST_MINI = REPO_ROOT.parent / "shared" / "data" / "mnist-mini"
@@ -25,17 +25,20 @@ MNIST_LIKE_T10K = 3000  # images in the t10k files of the tests' MNIST-shaped mi
 
 @functools.cache
 def default_params_text() -> str:
-    """params.yaml as the tests specify it: the working file, or the committed one while the working
-    file holds a profile's values (`make repro PROFILE=ci` leaves them there)."""
-    from rnncompare.profiles import profiles_in
+    """params.yaml as the tests specify it: the working file (profiles never write it)."""
+    return (REPO_ROOT / "params.yaml").read_text()
 
-    working = REPO_ROOT / "params.yaml"
-    if not profiles_in(working):
-        return working.read_text()
-    committed = subprocess.run(["git", "show", "HEAD:params.yaml"], cwd=REPO_ROOT, capture_output=True, text=True)
-    if committed.returncode != 0:
-        pytest.fail(f"{working} holds a profile's values and git has no committed copy: run `make reset-params`")
-    return committed.stdout
+
+def write_profile(params: Path, profile: Path = REPO_ROOT / "profiles" / "ci.yaml") -> Path:
+    """A profile's values written into a copy of params.yaml, by DVC's own code, as `dvc exp run
+    --set-param` writes them into the temporary copy a profile runs in."""
+    from dvc.utils.hydra import apply_overrides
+
+    from rnncompare.experiments import profiles
+
+    found = profiles.load(Path(profile).stem, Path(profile).parent)
+    apply_overrides(params, profiles.set_params(profiles.overrides(found, profiles.read_params(params))))
+    return params
 
 
 def default_params(folder: Path) -> Path:
@@ -178,9 +181,9 @@ def run_module(
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory, mnist_like) -> Path:
     """Both datasets, built by the real data stages at CI size: data/sum and data/mnist."""
-    from rnncompare.config import SumParams
-    from stages.fetch_mnist import fetch_mnist
-    from stages.generate_sum import generate
+    from rnncompare.config.params import SumParams
+    from rnncompare.data.mnist import fetch_mnist
+    from rnncompare.data.sums import generate
 
     data = tmp_path_factory.mktemp("data")
     generate(SumParams(train_size=256, validation_size=64, test_size=64, length=6), data / "sum")

@@ -1,5 +1,5 @@
 """Adding a variant touches one place: a config-only variant is a `models:` section; a new cell is
-one module in rnncompare/cells, found by validation, the builder and every loader."""
+one module in rnncompare/models/cells, found by validation, the builder and every loader."""
 
 import dataclasses
 import json
@@ -11,8 +11,7 @@ import textwrap
 
 import pytest
 
-from rnncompare import registry
-from rnncompare.config import ModelParams, load_params
+from rnncompare.config.params import ModelParams, cell_names, load_params
 from tests.conftest import REPO_ROOT, default_params, default_params_text, run_module
 from tests.test_tracking import tiny_params_file
 
@@ -20,7 +19,7 @@ MINIMAL_CELL = textwrap.dedent('''
     """A throw-away cell for the test: h' = tanh(x W + h U)."""
     from keras import layers, ops
 
-    from rnncompare.registry import register_cell
+    from rnncompare.models.registry import register_cell
 
 
     @register_cell
@@ -46,14 +45,14 @@ FRESH_PROCESS = """
 import sys, mlflow, numpy as np
 model = mlflow.pyfunc.load_model(sys.argv[1])
 print(np.asarray(model.predict(np.ones((2, 5, 1), np.float32))).shape)
-print(sys.modules["rnncompare.cells.minimal"].__file__)
+print(sys.modules["rnncompare.models.cells.minimal"].__file__)
 """
 
 
 def test_the_registry_lists_keras_cells_and_every_module_of_ours_without_importing_keras():
-    assert registry.cell_names()[:3] == ("simple", "lstm", "gru") and "lnlstm" in registry.cell_names()
+    assert cell_names()[:3] == ("simple", "lstm", "gru") and "lnlstm" in cell_names()
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from rnncompare.config import load_params; load_params(); "
+        [sys.executable, "-c", "import sys; from rnncompare.config.params import load_params; load_params(); "
          "print('keras' in sys.modules)"],
         cwd=REPO_ROOT, capture_output=True, text=True, env={"PYTHONPATH": str(REPO_ROOT), "PATH": ""},
     )  # fmt: skip
@@ -71,7 +70,7 @@ def test_a_new_cell_is_one_module_that_trains_logs_and_loads_in_a_fresh_process(
     copy = tmp_path / "repo"
     for package in ("rnncompare", "stages"):
         shutil.copytree(REPO_ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
-    (copy / "rnncompare" / "cells" / "minimal.py").write_text(MINIMAL_CELL)
+    (copy / "rnncompare" / "models" / "cells" / "minimal.py").write_text(MINIMAL_CELL)
     params = tiny_params_file(copy / "params.yaml")
     params.write_text(
         params.read_text().replace("models:\n", "models:\n  mini: {cell: minimal, units: 4, layers: 1}\n")
@@ -93,11 +92,11 @@ def test_a_new_cell_is_one_module_that_trains_logs_and_loads_in_a_fresh_process(
     )  # fmt: skip
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     shape, module = loaded.stdout.splitlines()[-2:]
-    assert shape == "(2, 1)" and module.endswith("/code/rnncompare/cells/minimal.py")  # carried by the model
+    assert shape == "(2, 1)" and module.endswith("/code/rnncompare/models/cells/minimal.py")  # carried by the model
 
 
 def test_a_task_level_override_is_said_in_the_log_and_recorded_as_built(caplog, tmp_path):
-    from stages.train import recipe, run_params
+    from rnncompare.training.train import recipe, run_params
 
     params = load_params(default_params(tmp_path))
     params = dataclasses.replace(params, models={**params.models, "gru3": ModelParams(cell="gru", layers=3)})

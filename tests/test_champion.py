@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from rnncompare.champion import Standing, decide, digest_of_test_data
-from rnncompare.outputs import save_arrays
+from rnncompare.core.outputs import save_arrays
+from rnncompare.tracking.champion import Standing, decide, digest_of_test_data
 
 SAME = "a" * 64
 OTHER = "b" * 64

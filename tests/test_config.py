@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from rnncompare.config import Params, load_params
-from rnncompare.errors import PipelineError
+from rnncompare.config.params import Params, load_params
+from rnncompare.core.errors import PipelineError
 from tests.conftest import REPO_ROOT, default_params
 
 
@@ -100,7 +100,10 @@ def test_a_task_the_pipeline_does_not_have_is_refused_as_a_champion_key(tmp_path
 
 def test_the_committed_schema_is_what_the_params_classes_give():
     checked = subprocess.run(
-        [sys.executable, "-m", "rnncompare.params_schema", "--check"], cwd=REPO_ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "rnncompare", "params", "schema", "--check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
     )
     assert checked.returncode == 0, checked.stderr
 

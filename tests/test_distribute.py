@@ -12,13 +12,12 @@ from pathlib import Path
 import keras
 import pytest
 
-from rnncompare.config import load_params
-from rnncompare.evaluation import evaluate
-from rnncompare.profiles import apply_profile
-from rnncompare.tasks import load_tests
-from stages.fetch_mnist import fetch_mnist
-from stages.generate_sum import generate
-from tests.conftest import MNIST_MINI, REPO_ROOT, default_params, inherited_environment, run_module
+from rnncompare.config.params import load_params
+from rnncompare.data.mnist import fetch_mnist
+from rnncompare.data.sums import generate
+from rnncompare.training.evaluation import evaluate
+from rnncompare.training.inputs import load_tests
+from tests.conftest import MNIST_MINI, REPO_ROOT, default_params, inherited_environment, run_module, write_profile
 from tests.test_pipeline import read_mnist_from
 
 pytestmark = pytest.mark.slow
@@ -37,7 +36,7 @@ def ci_profile(tmp_path_factory, mnist_like) -> Path:
     """params.yaml with the CI profile, MNIST from the tests' own mirror, and both datasets built."""
     folder = tmp_path_factory.mktemp("distribute")
     params = default_params(folder)
-    apply_profile(REPO_ROOT / "profiles" / "ci.yaml", params)
+    write_profile(params)
     if (MNIST_MINI / "SHA256SUMS").is_file():  # CI's own data, the official t10k files split in two
         params.write_text(re.sub(r"(?m)^  sources: .*$", f"  sources: ['{MNIST_MINI}']", params.read_text()))
     else:  # the tests' own digits: so easy that both reach 100%, and only the sum's MAE tells apart

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import requests
 
-from rnncompare.lineage import file_md5
+from rnncompare.tracking.lineage import file_md5
 from tests.clones import (
     GIT,
     TASKS,
@@ -121,32 +121,32 @@ def test_mlflow_keras_loads_every_variant_after_import_rnncompare(clone, tmp_pat
 
 
 def test_predict_with_both_champions_and_with_a_custom_cell_run(clone, mnist_like):
-    bits = run_module("rnncompare.predict", "--champion", "sum", "--bits", "0110100111", cwd=clone)
+    bits = run_module("rnncompare", "predict", "--champion", "sum", "--bits", "0110100111", cwd=clone)
     assert bits.returncode == 0, bits.stderr[-3000:]
     assert bits.stdout.startswith("0110100111: sum ") and "true 6" in bits.stdout
     images = str(mnist_like / "t10k-images-idx3-ubyte.gz")
-    digits = run_module("rnncompare.predict", "--champion", "mnist", "--idx", images, "--show", "2", cwd=clone)
+    digits = run_module("rnncompare", "predict", "--champion", "mnist", "--idx", images, "--show", "2", cwd=clone)
     assert digits.returncode == 0, digits.stderr[-3000:]
     assert digits.stdout.startswith("image 0: ")
     lnlstm = json.loads((clone / "models" / "mnist-lnlstm.json").read_text())["mlflow_run_id"]
-    run_uri = run_module("rnncompare.predict", "--model", f"runs:/{lnlstm}/model", "--idx", images, cwd=clone)
+    run_uri = run_module("rnncompare", "predict", "--model", f"runs:/{lnlstm}/model", "--idx", images, cwd=clone)
     assert run_uri.returncode == 0, run_uri.stderr[-3000:]
 
 
 def test_predict_takes_a_model_file_the_pipeline_wrote_as_the_mlflow_model_its_training_logged(clone, tmp_path):
     summary = json.loads((clone / "models" / f"{FIRST}.json").read_text())
-    result = run_module("rnncompare.predict", "--model", f"models/{FIRST}.keras", "--bits", "0110100111", cwd=clone)
+    result = run_module("rnncompare", "predict", "--model", f"models/{FIRST}.keras", "--bits", "0110100111", cwd=clone)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.startswith("0110100111: sum ") and summary["mlflow_model_uri"] in result.stderr
     stray = tmp_path / "copied.keras"
     stray.write_bytes((clone / "models" / f"{FIRST}.keras").read_bytes())
-    refused = run_module("rnncompare.predict", "--model", str(stray), "--bits", "0110", cwd=clone)
+    refused = run_module("rnncompare", "predict", "--model", str(stray), "--bits", "0110", cwd=clone)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert f"--model {stray} is a Keras file, and {stray.with_suffix('.json')}" in refused.stderr
 
 
 def test_predict_refuses_a_model_of_the_other_task_in_one_line(clone):
-    result = run_module("rnncompare.predict", "--champion", "mnist", "--bits", "0110", cwd=clone)
+    result = run_module("rnncompare", "predict", "--champion", "mnist", "--bits", "0110", cwd=clone)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "models:/rnncompare-mnist@champion is a mnist model, but --bits needs a sum model" in result.stderr
 
@@ -154,7 +154,7 @@ def test_predict_refuses_a_model_of_the_other_task_in_one_line(clone):
 def test_predict_names_a_bad_idx_file_and_what_to_give(clone, tmp_path):
     bad = tmp_path / "digits.gz"
     bad.write_bytes(b"not gzip at all")
-    result = run_module("rnncompare.predict", "--champion", "mnist", "--idx", str(bad), cwd=clone)
+    result = run_module("rnncompare", "predict", "--champion", "mnist", "--idx", str(bad), cwd=clone)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "digits.gz from --idx is not a readable gzip file" in result.stderr and "mirror" not in result.stderr
 

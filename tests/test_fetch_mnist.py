@@ -11,11 +11,11 @@ import logging
 import numpy as np
 import pytest
 
-from rnncompare.config import MnistParams
-from rnncompare.errors import PipelineError
-from rnncompare.mirrors import CANONICAL_SHA256
-from rnncompare.outputs import load_arrays
-from stages.fetch_mnist import fetch_mnist
+from rnncompare.config.params import MnistParams
+from rnncompare.core.errors import PipelineError
+from rnncompare.core.outputs import load_arrays
+from rnncompare.data.mirrors import CANONICAL_SHA256
+from rnncompare.data.mnist import fetch_mnist
 from tests.conftest import MNIST_LIKE_T10K, corrupt, mnist_like_split, run_module, write_checksums
 
 MNIST_MINI_TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -126,7 +126,7 @@ def test_connection_dropped_mid_file_falls_through_to_the_next_source(tmp_path, 
 def test_dead_sources_fall_through_to_the_next_each_said_once_in_the_log(tmp_path, mnist_like, caplog):
     dead = "http://127.0.0.1:9/"  # the discard port: nothing listens there
     missing = tmp_path / "missing-dir"
-    with caplog.at_level(logging.INFO, logger="rnncompare.mirrors"):
+    with caplog.at_level(logging.INFO, logger="rnncompare.data.mirrors"):
         info = fetch_mnist(mini_params(dead, missing, mnist_like), tmp_path / "mnist")
     assert info["train"]["count"] == 600
     warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]

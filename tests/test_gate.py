@@ -7,7 +7,7 @@ import math
 import pytest
 import yaml
 
-from rnncompare import gate
+from rnncompare.analysis import gate
 from tests.conftest import run_module
 
 RULES = {
@@ -69,7 +69,7 @@ def baseline_file(tmp_path):
 
 def check(tmp_path, baseline_file, *extra):
     return run_module(
-        "stages.check", "--baseline", str(baseline_file), "--metrics-dir", str(tmp_path / "metrics"),
+        "rnncompare", "check", "--baseline", str(baseline_file), "--metrics-dir", str(tmp_path / "metrics"),
         "--report", str(tmp_path / "report.md"), *extra,
     )  # fmt: skip
 

@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from rnncompare.config import SumParams, TrainingParams
-from rnncompare.outputs import load_arrays
-from rnncompare.sumbits import PAD
-from rnncompare.tasks import lengths_of_tests, load_task, load_tests
-from stages.generate_sum import generate
+from rnncompare.config.params import SumParams, TrainingParams
+from rnncompare.core.outputs import load_arrays
+from rnncompare.data.sumbits import PAD
+from rnncompare.data.sums import generate
+from rnncompare.training.inputs import lengths_of_tests, load_task, load_tests
 
 SMALL = SumParams(seed=3, length=6, train_size=40, validation_size=10, test_size=12, test_lengths=(3, 6, 12, 30))
 
@@ -115,6 +115,6 @@ def test_mixed_lengths_pad_each_sequence_after_its_last_bit_and_sum_only_the_bit
         np.testing.assert_array_equal(arrays["sums"], np.where(bits == PAD, 0, bits).sum(axis=1))
     tests = load_tests("sum", tmp_path / "sum")
     assert all(not np.any(bits == PAD) for bits, _ in tests.values())  # the sweep's sets have fixed lengths
-    assert load_task("sum", tmp_path / "sum", TrainingParams(), 0).padded
+    assert load_task("sum", tmp_path / "sum", TrainingParams(), 0).padding == PAD
     generate(SMALL, tmp_path / "fixed")
-    assert not load_task("sum", tmp_path / "fixed", TrainingParams(), 0).padded
+    assert load_task("sum", tmp_path / "fixed", TrainingParams(), 0).padding is None

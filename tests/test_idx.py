@@ -5,8 +5,8 @@ import gzip
 import numpy as np
 import pytest
 
-from rnncompare.errors import PipelineError
-from rnncompare.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx, read_split
+from rnncompare.core.errors import PipelineError
+from rnncompare.data.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx, read_split
 
 
 def idx_bytes(magic: int, array: np.ndarray) -> bytes:

@@ -2,7 +2,8 @@
 
 import subprocess
 
-from rnncompare import lineage
+from rnncompare.core.repository import execution_id
+from rnncompare.tracking import lineage
 
 STAGES = ["train@sum-gru", "evaluate@sum-gru"]
 CLEAN = {"git.commit": "abc123", "git.dirty": "false"}
@@ -28,7 +29,7 @@ def test_an_experiment_is_reproduced_by_applying_it(monkeypatch):
         "dvc exp apply sum-epochs-1 && dvc repro train@sum-gru evaluate@sum-gru"
     )
     assert lineage.experiment() == {"dvc.experiment": "sum-epochs-1", "dvc.experiment.baseline": "f" * 40}
-    assert lineage.execution_id() == "exp-sum-epochs-1"
+    assert execution_id() == "exp-sum-epochs-1"
 
 
 def test_pipeline_outputs_in_git_do_not_make_the_tree_dirty(tmp_path, monkeypatch):

@@ -6,11 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from rnncompare.cells.lnlstm import LayerNormLSTMCell
-from rnncompare.config import ModelParams
-from rnncompare.models import build_model
-from rnncompare.sumbits import PAD
-from rnncompare.training import compile_model
+from rnncompare.config.params import ModelParams
+from rnncompare.data.sumbits import PAD
+from rnncompare.models.build import build_model
+from rnncompare.models.cells.lnlstm import LayerNormLSTMCell
+from rnncompare.training.fit import compile_model
 from tests.conftest import TINY_TRAINING, VARIANTS
 
 RNG = np.random.default_rng(0)
@@ -125,8 +125,8 @@ def test_layer_norm_cell_matches_a_numpy_reference_of_tf1_layer_norm_basic_lstm_
 
 
 def test_unknown_cell_in_params_is_refused_with_the_choices(tmp_path):
-    from rnncompare.config import load_params
-    from rnncompare.errors import PipelineError
+    from rnncompare.config.params import load_params
+    from rnncompare.core.errors import PipelineError
 
     path = tmp_path / "params.yaml"
     path.write_text("models:\n  x:\n    cell: transformer\n")
@@ -139,7 +139,7 @@ def test_model_params_defaults_are_a_single_layer_lstm():
 
 
 def test_augmentation_moves_every_training_image_and_redraws_each_epoch():
-    from rnncompare.augmentation import AugmentedBatches, image_augmenter
+    from rnncompare.training.augmentation import AugmentedBatches, image_augmenter
 
     images, labels = INPUTS["mnist"][:8], np.arange(8)
     batches = AugmentedBatches((images, labels), 3, image_augmenter(0.1, 0.05, seed=0), seed=0)
@@ -156,7 +156,7 @@ def test_augmentation_moves_every_training_image_and_redraws_each_epoch():
 
 
 def test_no_augmentation_params_means_no_augmenter_and_a_model_free_of_image_layers():
-    from rnncompare.augmentation import image_augmenter
+    from rnncompare.training.augmentation import image_augmenter
 
     assert image_augmenter(0.0, 0.0, seed=0) is None
     model = build_model("mnist", VARIANTS["gru"], dataclasses.replace(TINY_TRAINING, augment_shift=0.1))
@@ -164,8 +164,8 @@ def test_no_augmentation_params_means_no_augmenter_and_a_model_free_of_image_lay
 
 
 def test_augmenting_the_sum_task_is_refused(tmp_path):
-    from rnncompare.config import load_params
-    from rnncompare.errors import PipelineError
+    from rnncompare.config.params import load_params
+    from rnncompare.core.errors import PipelineError
 
     path = tmp_path / "params.yaml"
     path.write_text("train:\n  sum:\n    augment_shift: 0.1\n")
@@ -197,9 +197,9 @@ def test_a_masked_sum_model_ignores_the_padding_after_a_sequence(variant):
     """Trained on mixed lengths, a sequence padded with PAD must give what it gives unpadded,
     in both directions of a bidirectional layer and through our own cells."""
     params = dataclasses.replace(VARIANTS[variant], layers=2)
-    model = build_model("sum", params, masked=True)
+    model = build_model("sum", params, padding=PAD)
     bits = np.random.default_rng(0).integers(0, 2, size=(3, 5, 1)).astype(np.float32)
     padded = np.concatenate([bits, np.full((3, 7, 1), PAD, np.float32)], axis=1)
     np.testing.assert_allclose(model.predict(padded, verbose=0), model.predict(bits, verbose=0), rtol=1e-5, atol=1e-6)
-    unmasked = build_model("sum", params, masked=False)
+    unmasked = build_model("sum", params)
     assert "padding" not in [layer.name for layer in unmasked.layers]

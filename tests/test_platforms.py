@@ -2,6 +2,7 @@
 Python there is no lock for, and every lock pins the same versions. `make ui` prints addresses of
 the pipeline's runs that a real `mlflow ui` serves and MLflow's JS app routes."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -26,13 +27,21 @@ GPU_LOCK = "requirements-gpu.lock"
 needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
 
 
-def make(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
-    """`make` of a virtual environment in tmp_path (never the repository's .venv)."""
+def install(tmp_path: Path, *arguments: str, python: str = sys.executable) -> subprocess.CompletedProcess:
+    """scripts/install.py for a virtual environment in tmp_path (never the repository's .venv), as
+    `make` runs it: with the system's Python."""
     venv = tmp_path / "venv"
     return subprocess.run(
-        ["make", "--no-print-directory", f"VENV={venv}", f"{venv}/installed", *arguments],
+        [python, "scripts/install.py", "--venv", str(venv), *arguments],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
+
+
+def fake_venv(tmp_path: Path, stamp: str) -> None:
+    """A virtual environment that names the lock it came from, with this Python in it."""
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
+    (tmp_path / "venv" / "installed").write_text(stamp)
 
 
 def pins(lock: str) -> dict[str, str]:
@@ -41,74 +50,71 @@ def pins(lock: str) -> dict[str, str]:
     return dict(re.match(r"([a-z0-9][a-z0-9._-]*)==(\S+)", line).groups() for line in lines if line[:1].isalnum())
 
 
-@needs_make
 @pytest.mark.parametrize(("system", "machine"), list(CPU_LOCKS))
-def test_make_installs_the_lock_of_the_platform_it_runs_on(tmp_path, system, machine):
-    result = make(tmp_path, "-n", "-B", f"UNAME_S={system}", f"UNAME_M={machine}")
+def test_the_environment_comes_from_the_lock_of_the_platform_it_is_made_on(tmp_path, system, machine):
+    result = install(tmp_path, "--dry-run", "--system", system, "--machine", machine)
     assert result.returncode == 0, result.stderr
     assert f"--require-hashes --no-deps -r {CPU_LOCKS[system, machine]}" in result.stdout
+    assert not (tmp_path / "venv").exists()
 
 
-@needs_make
 def test_gpu_installs_the_cuda_lock_on_linux_x86_64_and_is_refused_elsewhere(tmp_path):
-    result = make(tmp_path, "-n", "-B", "GPU=1", "UNAME_S=Linux", "UNAME_M=x86_64")
+    result = install(tmp_path, "--dry-run", "--gpu", "1", "--system", "Linux", "--machine", "x86_64")
     assert result.returncode == 0, result.stderr
     assert f"-r {GPU_LOCK}" in result.stdout
-    result = make(tmp_path, "GPU=1", "UNAME_S=Darwin", "UNAME_M=arm64", "PYTHON=false")  # false: installs nothing
-    assert result.returncode == 2
+    result = install(tmp_path, "--gpu", "1", "--system", "Darwin", "--machine", "arm64")
+    assert result.returncode == 1
     assert f"GPU=1 needs Linux x86-64 ({GPU_LOCK}); this is Darwin-arm64" in result.stderr
     assert not (tmp_path / "venv").exists()
 
 
-@needs_make
 @pytest.mark.parametrize(("stamp", "arguments", "rebuilt_from"), [
-    ("", ["GPU=1"], GPU_LOCK),  # an environment made before stamps named their lock: the CPU lock's
-    ("requirements.lock\n", ["GPU=1"], GPU_LOCK),
-    (f"{GPU_LOCK}\n", ["GPU=0"], "requirements.lock"),
+    ("", ["--gpu", "1"], GPU_LOCK),  # an environment made before stamps named their lock: the CPU lock's
+    ("requirements.lock\n", ["--gpu", "1"], GPU_LOCK),
+    (f"{GPU_LOCK}\n", ["--gpu", "0"], "requirements.lock"),
 ])  # fmt: skip
 def test_switching_between_the_cpu_and_gpu_locks_rebuilds_the_environment_from_scratch(
     tmp_path, stamp, arguments, rebuilt_from
 ):
-    (tmp_path / "venv").mkdir()
-    (tmp_path / "venv" / "installed").write_text(stamp)
-    result = make(tmp_path, "-n", *arguments, "UNAME_S=Linux", "UNAME_M=x86_64")
+    fake_venv(tmp_path, stamp)
+    result = install(tmp_path, "--dry-run", *arguments, "--system", "Linux", "--machine", "x86_64")
     assert result.returncode == 0, result.stderr
     assert "-m venv --clear" in result.stdout and f"-r {rebuilt_from}" in result.stdout
     (tmp_path / "venv" / "installed").write_text(f"{rebuilt_from}\n")
-    unchanged = make(tmp_path, "-n", *arguments, "UNAME_S=Linux", "UNAME_M=x86_64")
+    unchanged = install(tmp_path, "--dry-run", *arguments, "--system", "Linux", "--machine", "x86_64")
     assert unchanged.returncode == 0 and "is up to date" in unchanged.stdout
 
 
-@needs_make
-def test_without_gpu_on_the_command_line_make_keeps_the_build_the_environment_has(tmp_path):
-    (tmp_path / "venv").mkdir()
-    (tmp_path / "venv" / "installed").write_text(f"{GPU_LOCK}\n")
-    result = make(tmp_path, "-n", "UNAME_S=Linux", "UNAME_M=x86_64")
+def test_without_gpu_the_environment_keeps_the_build_it_has(tmp_path):
+    fake_venv(tmp_path, f"{GPU_LOCK}\n")
+    result = install(tmp_path, "--dry-run", "--system", "Linux", "--machine", "x86_64")
     assert result.returncode == 0 and "is up to date" in result.stdout, result.stdout + result.stderr
 
 
-@needs_make
-def test_python_on_the_command_line_rebuilds_an_environment_of_another_version(tmp_path):
-    import sys
+def test_a_changed_lock_or_pyproject_reinstalls(tmp_path):
+    fake_venv(tmp_path, "requirements.lock\n")
+    old = (REPO_ROOT / "pyproject.toml").stat().st_mtime - 10
+    os.utime(tmp_path / "venv" / "installed", (old, old))  # installed before pyproject.toml last changed
+    result = install(tmp_path, "--dry-run", "--system", "Linux", "--machine", "x86_64")
+    assert result.returncode == 0 and "-r requirements.lock" in result.stdout and "--clear" not in result.stdout
 
-    (tmp_path / "venv" / "bin").mkdir(parents=True)
-    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
-    (tmp_path / "venv" / "installed").write_text("requirements.lock\n")
+
+def test_another_python_rebuilds_an_environment_of_another_version(tmp_path):
+    fake_venv(tmp_path, "requirements.lock\n")
     other = tmp_path / "python3.99"  # an interpreter of another version than this one
     other.write_text("#!/bin/sh\necho 3.99\n")
     other.chmod(0o755)
-    result = make(tmp_path, "-n", f"PYTHON={other}", "UNAME_S=Linux", "UNAME_M=x86_64")
+    result = install(tmp_path, "--dry-run", "--python", str(other), "--system", "Linux", "--machine", "x86_64")
     version = "{}.{}".format(*sys.version_info[:2])
     assert f"is Python {version}; rebuilding it with {other}" in result.stdout, result.stdout + result.stderr
-    assert f"{other} -m venv --clear" in result.stdout
-    same = make(tmp_path, "-n", f"PYTHON={sys.executable}", "UNAME_S=Linux", "UNAME_M=x86_64")
+    assert "is Python 3.99: the lock files are for Python 3.11 3.12 3.13" in result.stderr
+    same = install(tmp_path, "--dry-run", "--python", sys.executable, "--system", "Linux", "--machine", "x86_64")
     assert same.returncode == 0 and "is up to date" in same.stdout, same.stdout + same.stderr
 
 
-@needs_make
 def test_a_platform_without_a_lock_is_told_which_there_are_and_how_to_make_one(tmp_path):
-    result = make(tmp_path, "UNAME_S=MINGW64_NT-10.0", "UNAME_M=x86_64", "PYTHON=false")  # false: installs nothing
-    assert result.returncode == 2
+    result = install(tmp_path, "--system", "MINGW64_NT-10.0", "--machine", "x86_64")
+    assert result.returncode == 1
     assert "No lock file for MINGW64_NT-10.0-x86_64" in result.stderr
     for (system, machine), lock in CPU_LOCKS.items():
         assert f"{system}-{machine} ({lock})" in result.stderr
@@ -116,23 +122,46 @@ def test_a_platform_without_a_lock_is_told_which_there_are_and_how_to_make_one(t
     assert not (tmp_path / "venv").exists()
 
 
-@needs_make
 def test_a_python_the_locks_are_not_for_is_refused_before_the_venv_is_made(tmp_path):
     python = tmp_path / "python3.14"  # `python3.14 -c CODE` runs CODE where sys.version_info says 3.14
     code = "import sys; sys.version_info = (3, 14, 0); exec(sys.argv[1])"
     python.write_text(f'#!/bin/sh\nexec {sys.executable} -c "{code}" "$2"\n')
     python.chmod(0o755)
-    result = make(tmp_path, f"PYTHON={python}", "UNAME_S=Linux", "UNAME_M=x86_64")
-    assert result.returncode == 2
+    result = install(tmp_path, "--python", str(python), "--system", "Linux", "--machine", "x86_64")
+    assert result.returncode == 1
     assert "is Python 3.14: the lock files are for Python 3.11 3.12 3.13" in result.stderr
     assert not (tmp_path / "venv").exists()
 
 
+@needs_make
+def test_make_passes_gpu_and_python_on_to_the_environment_script():
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", "venv", "GPU=1", "PYTHON=python3.12"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "python3.12 scripts/install.py --python python3.12 --gpu 1" in result.stdout, result.stdout + result.stderr
+    plain = subprocess.run(
+        ["make", "-n", "--no-print-directory", "venv"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert "scripts/install.py" in plain.stdout and "--python" not in plain.stdout and "--gpu" not in plain.stdout
+
+
+@needs_make
+def test_make_help_lists_every_target_with_one_line():
+    phony = re.search(r"^\.PHONY: (.+?)(?<!\\)$", (REPO_ROOT / "Makefile").read_text(), re.MULTILINE | re.DOTALL)
+    targets = phony.group(1).replace("\\\n", " ").split()
+    listed = subprocess.run(["make", "--no-print-directory", "help"], cwd=REPO_ROOT, capture_output=True, text=True)
+    described = {line.split()[1]: line for line in listed.stdout.splitlines() if line.startswith("  make ")}
+    assert set(described) == set(targets)
+    assert all(len(line.split(None, 2)) == 3 for line in described.values())
+
+
 def test_the_pythons_locked_for_are_those_pyproject_allows():
-    makefile = (REPO_ROOT / "Makefile").read_text()
-    locked = re.search(r"^PYTHONS := (.+)$", makefile, re.MULTILINE).group(1).split()
+    sys.path.insert(0, str(REPO_ROOT / "scripts"))
+    from install import PYTHONS
+
     allowed = SpecifierSet(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
-    assert locked == [f"3.{minor}" for minor in range(6, 20) if f"3.{minor}.0" in allowed]
+    assert list(PYTHONS) == [f"3.{minor}" for minor in range(6, 20) if f"3.{minor}.0" in allowed]
 
 
 def test_every_lock_pins_the_same_versions_and_the_declared_dependencies():
@@ -178,7 +207,7 @@ def mlflow_ui(tmp_path_factory):
 
 def printed_addresses(store: str, port: int) -> list[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "rnncompare.ui", "--store", store, "--port", str(port)],
+        [sys.executable, "-m", "rnncompare", "ui", "--print-only", "--store", store, "--port", str(port)],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -206,7 +235,7 @@ def test_make_ui_prints_the_pipelines_runs_and_the_experiments_page_which_the_ui
 
 
 def test_one_experiment_opens_on_its_runs_and_an_empty_store_on_the_experiments_page(tmp_path):
-    from rnncompare import ui
+    from rnncompare.tracking import ui
 
     store = f"sqlite:///{tmp_path}/mlflow.db"
     base = "http://127.0.0.1:5000"

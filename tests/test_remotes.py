@@ -133,7 +133,7 @@ def test_a_teammates_fresh_clone_restores_every_train_and_evaluate_stage_from_a_
     gate = run(".venv/bin/python", "-m", "stages.check", "--baseline", str(baseline), cwd=clone)
     assert "| mnist-gru | test.accuracy |" in gate.stdout
 
-    predicted = run(".venv/bin/python", "-m", "rnncompare.predict", "--champion", "sum", "--bits", "0110",
+    predicted = run(".venv/bin/python", "-m", "rnncompare", "predict", "--champion", "sum", "--bits", "0110",
                     cwd=clone, check=False)  # fmt: skip
     assert predicted.returncode == 1 and "Traceback" not in predicted.stderr
     assert "The pipeline's best sum model was not registered: MLflow run" in predicted.stderr

@@ -15,7 +15,7 @@ AUTH = ("--server-args", "--app-name basic-auth")
 
 @pytest.fixture
 def folder(tmp_path):
-    from rnncompare.server import postgres_binaries
+    from rnncompare.team.server import postgres_binaries
 
     try:
         postgres_binaries()
@@ -27,9 +27,9 @@ def folder(tmp_path):
 def test_basic_auth_names_each_missing_secret_then_starts_and_checks_runs_as_the_admin(folder, monkeypatch):
     from mlflow.exceptions import MlflowException
 
-    from rnncompare import tracking
-    from rnncompare.config import MlflowParams
-    from rnncompare.errors import PipelineError
+    from rnncompare.config.params import MlflowParams
+    from rnncompare.core.errors import PipelineError
+    from rnncompare.tracking import store as tracking
 
     ports = {"mlflow": free_port(), "postgres": free_port()}
     try:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from rnncompare import stagetimes
+from rnncompare.core import stagetimes
 
 
 def test_the_first_epochs_excess_over_the_typical_epoch_counts_as_fixed_cost():

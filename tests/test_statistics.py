@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from rnncompare.statistics import compare_pairs, paired_p_value, ranking, summarize
+from rnncompare.analysis.statistics import compare_pairs, paired_p_value, ranking, summarize
 
 
 def test_the_interval_of_five_values_is_student_s_t():

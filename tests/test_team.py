@@ -26,7 +26,7 @@ VARIANTS = ("gru",)
 
 
 def server_command(folder: Path, action: str, ports: dict, *extra: str, env: dict | None = None):
-    return run(sys.executable, "-m", "rnncompare.server", action, "--folder", str(folder),
+    return run(sys.executable, "-m", "rnncompare", "server", action, "--folder", str(folder),
                "--port", str(ports["mlflow"]), "--postgres-port", str(ports["postgres"]), *extra,
                cwd=REPO_ROOT, check=False, env={"PYTHONPATH": str(REPO_ROOT), **(env or {})}, timeout=300)  # fmt: skip
 
@@ -34,7 +34,7 @@ def server_command(folder: Path, action: str, ports: dict, *extra: str, env: dic
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The project's team server in a folder of its own; stopped, and its cluster removed, at the end."""
-    from rnncompare.server import postgres_binaries
+    from rnncompare.team.server import postgres_binaries
 
     try:
         postgres_binaries()
@@ -73,7 +73,7 @@ def runs(uri: str, filter_string: str = "tags.variant != ''") -> list:
 
 
 def psql(server: dict, query: str) -> str:
-    from rnncompare.server import postgres_binaries
+    from rnncompare.team.server import postgres_binaries
 
     result = subprocess.run(
         [str(postgres_binaries() / "psql"), "-h", "127.0.0.1", "-p", str(server["ports"]["postgres"]), "-U", "mlflow",

@@ -148,8 +148,8 @@ def test_the_run_records_lineage_versions_device_and_how_to_reproduce(logged_run
 def test_the_logged_model_loads_with_pyfunc_and_predicts_as_the_keras_file(logged_run, mlflow_server, tiny_data):
     import mlflow
 
-    from rnncompare.tasks import load_tests
-    from stages.evaluate import load_model
+    from rnncompare.training.evaluation import load_model
+    from rnncompare.training.inputs import load_tests
 
     mlflow.set_tracking_uri(mlflow_server)
     images = load_tests("mnist", tiny_data / "mnist")["test"][0][:64]
@@ -183,13 +183,13 @@ def test_the_champion_is_registered_and_loads_by_alias(logged_run, mlflow_server
     described = mlflow.MlflowClient().get_registered_model("rnncompare-mnist").description
     assert described == "The best mnist model of the pipeline by test.accuracy."
     model = mlflow.pyfunc.load_model(champion["uri"])
-    from rnncompare.tasks import load_tests
+    from rnncompare.training.inputs import load_tests
 
     images, labels = load_tests("mnist", tiny_data / "mnist")["test"]
     accuracy = float(np.mean(np.asarray(model.predict(images)).argmax(axis=1) == labels))
     assert accuracy == pytest.approx(champion["value"])
     predicted = run_module(
-        "rnncompare.predict", "--champion", "mnist", "--idx", str(mnist_like / "t10k-images-idx3-ubyte.gz"),
+        "rnncompare", "predict", "--champion", "mnist", "--idx", str(mnist_like / "t10k-images-idx3-ubyte.gz"),
         "--labels", str(mnist_like / "t10k-labels-idx1-ubyte.gz"),
         "--params", str(folder / "params.yaml"), cwd=folder, env={"MLFLOW_TRACKING_URI": mlflow_server},
     )  # fmt: skip
@@ -261,8 +261,8 @@ def test_two_stages_logging_to_one_sqlite_store_at_once_lose_nothing(tiny_data, 
         assert len(client.get_metric_history(run_id, "validation.loss")) == epochs
     uri = json.loads((tmp_path / "lnlstm" / "m.json").read_text())["mlflow_model_uri"]
     result = run_module(
-        "rnncompare.predict", "--model", uri, "--bits", "011010", "--params", str(tmp_path / "lnlstm" / "params.yaml"),
-        cwd=tmp_path, env=env,
+        "rnncompare", "predict", "--model", uri, "--bits", "011010",
+        "--params", str(tmp_path / "lnlstm" / "params.yaml"), cwd=tmp_path, env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("011010: sum ") and "true 3" in result.stdout

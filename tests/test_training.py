@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from rnncompare.errors import PipelineError
-from rnncompare.evaluation import confusion_matrix, mnist_metrics, sum_metrics
-from rnncompare.models import build_model
-from stages.train import TrainOutputs, recipe, train
+from rnncompare.core.errors import PipelineError
+from rnncompare.models.build import build_model
+from rnncompare.training.evaluation import confusion_matrix, mnist_metrics, sum_metrics
+from rnncompare.training.train import TrainOutputs, recipe, train
 
 
 def outputs_in(directory) -> TrainOutputs:
@@ -33,9 +33,8 @@ def test_train_writes_model_history_and_summary(task, tiny_data, tiny_params, tm
 @pytest.mark.parametrize("layers", [1, 2])  # 1: XLA-compiled; 2: TF op determinism (which rules XLA out after it)
 def test_same_params_on_cpu_give_identical_weights_and_metrics(layers, tiny_data, tiny_params, tmp_path):
     """With dropout and per-epoch augmentation: every random draw is seeded."""
-    from rnncompare.evaluation import evaluate
-    from rnncompare.tasks import load_tests
-    from stages.evaluate import load_model
+    from rnncompare.training.evaluation import evaluate, load_model
+    from rnncompare.training.inputs import load_tests
 
     noisy = dataclasses.replace(tiny_params.train.mnist, dropout=0.2, augment_shift=0.1, augment_rotation=0.05)
     runs = []
@@ -91,8 +90,8 @@ def test_a_step_budget_trains_whole_epochs_without_early_stopping(tiny_data, tin
 
 
 def test_a_cosine_schedule_ends_training_at_a_learning_rate_near_zero(tiny_data, tiny_params):
-    from rnncompare.tasks import load_task
-    from rnncompare.training import fit
+    from rnncompare.training.fit import fit
+    from rnncompare.training.inputs import load_task
 
     cosine = dataclasses.replace(tiny_params.train.sum, cosine_decay=True, reduce_lr_patience=None, patience=10)
     plan = recipe(tiny_params, "sum", "gru", None)
@@ -103,7 +102,7 @@ def test_a_cosine_schedule_ends_training_at_a_learning_rate_near_zero(tiny_data,
 
 
 def test_a_cosine_schedule_without_a_step_count_is_refused_not_flattened(tiny_params):
-    from rnncompare.training import make_optimizer
+    from rnncompare.training.fit import make_optimizer
 
     cosine = dataclasses.replace(tiny_params.train.sum, cosine_decay=True, reduce_lr_patience=None)
     with pytest.raises(ValueError, match="total_steps"):
@@ -119,27 +118,26 @@ def test_a_task_level_layers_value_overrides_every_variants_own(tiny_params):
     assert recipe(params, "mnist", "lstm", None).model.layers == 3
 
 
-def test_every_committed_preset_names_a_known_task_and_cell(tmp_path):
-    from rnncompare.config import load_params
+def test_every_committed_tutorial_recipe_names_a_known_task_and_cell(tmp_path):
+    from rnncompare.config.params import load_params
     from tests.conftest import default_params
 
-    presets = load_params(default_params(tmp_path)).presets
-    assert set(presets) == {"seed000", "seed001", "seed002"}
-    assert presets["seed000"].model.forget_bias == 0.8 and presets["seed000"].training.optimizer == "sgd"
-    assert presets["seed002"].model.bidirectional
+    tutorials = load_params(default_params(tmp_path)).tutorials
+    assert set(tutorials) == {"sum_lstm", "mnist_lstm", "mnist_bilstm"}
+    assert tutorials["sum_lstm"].model.forget_bias == 0.8 and tutorials["sum_lstm"].training.optimizer == "sgd"
+    assert tutorials["mnist_bilstm"].model.bidirectional
 
 
 def test_a_sum_model_trained_on_mixed_lengths_counts_at_every_length_it_saw(tmp_path):
     """sum.train_lengths: padded, masked batches; every length from 1 to 8 is then counted exactly."""
-    from rnncompare.config import ModelParams, PresetParams, SumParams, TrainingParams, TrainParams
-    from rnncompare.evaluation import evaluate
-    from rnncompare.tasks import load_tests
-    from stages.evaluate import load_model
-    from stages.generate_sum import generate
+    from rnncompare.config.params import ModelParams, SumParams, TrainingParams, TrainParams, TutorialParams
+    from rnncompare.data.sums import generate
+    from rnncompare.training.evaluation import evaluate, load_model
+    from rnncompare.training.inputs import load_tests
 
     mixed = SumParams(length=8, train_size=2000, validation_size=200, test_size=200, test_lengths=(1, 4, 8))
     generate(dataclasses.replace(mixed, train_lengths=(1, 8), train_balanced_fraction=0.5), tmp_path / "sum")
-    plan = PresetParams(
+    plan = TutorialParams(
         task="sum",
         model=ModelParams(cell="lstm", units=16),
         training=TrainingParams(epochs=20, batch_size=32, learning_rate=0.01, patience=20),

@@ -1,0 +1,5 @@
+"""`python -m rnncompare <command>`: the commands of rnncompare/commands."""
+
+from rnncompare.commands import main
+
+main()

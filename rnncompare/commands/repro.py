@@ -1,0 +1,75 @@
+"""Run the pipeline (`make repro`): params.yaml checked first, every key, before DVC removes any output.
+
+    rnncompare repro                      # dvc repro in the workspace, on params.yaml as it is
+    rnncompare repro --profile ci         # as a DVC experiment in a temporary copy: the workspace stays as it is
+    rnncompare repro --profile ci --set train.sum.epochs=20   # ... with more settings
+
+In the workspace, a failed stage's last good outputs come back from DVC's cache (`dvc checkout`).
+With a default DVC remote, what unchanged stages need, and every stage someone pushed with these
+params and code (the run-cache), come from the remote instead of being recomputed (--no-pull: not).
+"""
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rnncompare.config.params import load_params
+from rnncompare.core.errors import run_stage
+from rnncompare.core.repository import EXECUTION_VARIABLE
+from rnncompare.experiments import profile_runs, profiles
+
+log = logging.getLogger(__name__)
+
+
+def has_default_remote() -> bool:
+    return subprocess.run(["dvc", "remote", "default"], capture_output=True).returncode == 0
+
+
+def repro_in_workspace(pull: bool) -> None:
+    """`dvc repro`; after a failure, the outputs dvc.lock describes are put back (`dvc checkout`)."""
+    status = subprocess.run(["dvc", "repro", *(["--pull"] if pull else [])]).returncode
+    if status:
+        log.error("dvc repro failed: restoring the last good outputs (dvc checkout dvc.yaml)")
+        subprocess.run(["dvc", "checkout", "--quiet", "dvc.yaml"])
+        sys.exit(status)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", help="a profile of profiles/, run as a DVC experiment")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="with --profile: more settings")
+    parser.add_argument("--pull", action=argparse.BooleanOptionalAction, help="default: when a DVC remote is set")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    arguments = parser.parse_args()
+    if arguments.set and not arguments.profile:
+        parser.error("--set goes with --profile (without one, edit params.yaml or use `dvc exp run --set-param`)")
+    load_params(arguments.params)  # a mistake in params.yaml itself is named as such
+    pull = has_default_remote() if arguments.pull is None else arguments.pull
+    os.environ.setdefault(EXECUTION_VARIABLE, f"{time.strftime('%Y%m%dT%H%M%S')}-repro-{os.getpid()}")
+    if not arguments.profile:
+        repro_in_workspace(pull)
+        return
+    profile = profiles.load(arguments.profile)
+    settings = profiles.set_params(profiles.overrides(profile, profiles.read_params(arguments.params)))
+    settings += arguments.set
+    what = f"profile {profile.name} ({profile.path})" + (f" and {' '.join(arguments.set)}" if arguments.set else "")
+    profiles.validated(arguments.params, settings, what)
+    experiment = profile_runs.run(profile, settings, pull)
+    name = experiment.name
+    report = profile_runs.copy_report(experiment, Path("reports") / profile.name)
+    print(
+        f"\nProfile {profile.name} ran as DVC experiment {name}; the workspace is as it was.\n"
+        f"  its report:            {report}/index.md\n"
+        f"  its params and scores: dvc exp show (dvc exp diff, dvc plots diff {name})\n"
+        f"  its MLflow runs:       make ui\n"
+        f"  the gate on it:        make check PROFILE={profile.name}\n"
+        f"  into the workspace:    dvc exp apply {name}"
+    )
+
+
+if __name__ == "__main__":
+    run_stage(main)

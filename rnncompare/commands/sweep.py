@@ -1,0 +1,45 @@
+"""A grid of DVC experiments through DVC's queue (`make sweep`).
+
+    rnncompare sweep --set models.lstm.units=64,128,256 --profile ci
+    rnncompare sweep --set train.seed=1,2,3 --set train.sum.epochs=20,40 --jobs 3
+
+Each comma-separated value, and each combination of several --set, is one experiment (DVC's own
+grid syntax); the queue runs them --jobs at a time, then `dvc exp show` shows each one's test scores.
+"""
+
+import argparse
+from pathlib import Path
+
+from rnncompare.config.params import load_params
+from rnncompare.core.errors import run_stage
+from rnncompare.experiments import profiles
+from rnncompare.experiments.dvc_experiments import dvc, untracked_files
+
+# `dvc exp show --drop` takes a regular expression that must match a column's whole name: every
+# column but the experiment's name, each model's test accuracy (MNIST) or mean absolute error (sum),
+# and the params.
+SCORES = r"(?!Experiment$|.*:test\.(accuracy|mae)$|(sum|mnist|train|models)\.).*"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", action="append", required=True, metavar="KEY=VALUES", help="e.g. train.seed=1,2,3")
+    parser.add_argument("--jobs", type=int, default=2, help="experiments run at once")
+    parser.add_argument("--profile", help="a profile of profiles/, for every experiment")
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"))
+    arguments = parser.parse_args()
+    load_params(arguments.params)
+    settings = []
+    if arguments.profile:
+        profile = profiles.load(arguments.profile)
+        settings = profiles.set_params(profiles.overrides(profile, profiles.read_params(arguments.params)))
+        profiles.validated(arguments.params, settings, f"profile {profile.name} ({profile.path})")
+    queued = [argument for setting in settings + arguments.set for argument in ("--set-param", setting)]
+    queued += [argument for path in untracked_files() for argument in ("--copy-paths", path)]
+    dvc("exp", "run", "--queue", *queued)
+    dvc("exp", "run", "--run-all", "--jobs", str(arguments.jobs))
+    dvc("exp", "show", "--only-changed", "--drop", SCORES)
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,101 @@
+"""Test-set metrics of a trained model, named plainly (`test.accuracy`, `test_50bits.within_0.05`),
+and the plot of them the evaluate stage writes: for MNIST the confusion matrix, for sum the
+predicted against the true sum at every test length."""
+
+import csv
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from rnncompare.config.params import Task
+from rnncompare.core.errors import PipelineError
+from rnncompare.core.outputs import replaced_file
+from rnncompare.training.inputs import Split
+from rnncompare.training.plots import save_confusion_png, save_sum_predictions_png
+
+SUM_TOLERANCE = 0.05  # the original tutorials' "accuracy": predictions within 0.05 of the true sum
+NUM_CLASSES = 10
+
+
+def sum_metrics(predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    """predictions, targets: float[n, 1]."""
+    error = predictions.reshape(-1) - targets.reshape(-1)
+    return {
+        "mse": float(np.mean(error**2)),
+        "mae": float(np.mean(np.abs(error))),
+        f"within_{SUM_TOLERANCE}": float(np.mean(np.abs(error) < SUM_TOLERANCE)),
+        "rounded_accuracy": float(np.mean(np.round(predictions.reshape(-1)) == targets.reshape(-1))),
+    }
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """int[true class, predicted class] counts."""
+    return np.bincount(labels * NUM_CLASSES + predicted, minlength=NUM_CLASSES**2).reshape(NUM_CLASSES, NUM_CLASSES)
+
+
+def mnist_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """probabilities: float[n, 10]; labels: int[n]."""
+    predicted = probabilities.argmax(axis=1)
+    matrix = confusion_matrix(labels, predicted)
+    chosen = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
+    return {
+        "accuracy": float(np.mean(predicted == labels)),
+        "loss": float(-np.mean(np.log(chosen))),
+        "per_class_accuracy": {
+            str(digit): float(matrix[digit, digit] / max(matrix[digit].sum(), 1)) for digit in range(NUM_CLASSES)
+        },
+        "confusion_matrix": matrix.tolist(),
+    }
+
+
+def evaluate(
+    model: keras.Model, task: Task, tests: dict[str, Split], batch_size: int = 512
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """({test set: {metric: value}}, {test set: model outputs}) for every test set of the task."""
+    results, outputs = {}, {}
+    for name, (inputs, targets) in tests.items():
+        outputs[name] = model.predict(inputs, batch_size=batch_size, verbose=0)
+        results[name] = sum_metrics(outputs[name], targets) if task == "sum" else mnist_metrics(outputs[name], targets)
+    return results, outputs
+
+
+def load_model(path: Path) -> keras.Model:
+    if not Path(path).is_file():
+        raise PipelineError(f"{path} not found; train it first with `dvc repro` (or `make repro`).")
+    import rnncompare.models.cells  # noqa: F401  registers the custom layers for safe-mode loading
+
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+def write_confusion_csv(path: Path, matrix: list[list[int]]) -> None:
+    """One row per test image, as DVC's confusion template expects: actual, predicted."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["actual", "predicted"])
+        for actual, row in enumerate(matrix):
+            for predicted, count in enumerate(row):
+                writer.writerows([[actual, predicted]] * count)
+
+
+def write_predictions_csv(path: Path, tests: dict, predictions: dict) -> None:
+    """Per test sequence: its test set, true sum and predicted sum (a DVC scatter plot)."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["test_set", "actual", "predicted"])
+        for name, (_, targets) in tests.items():
+            for actual, predicted in zip(targets.reshape(-1), predictions[name].reshape(-1), strict=True):
+                writer.writerow([name, f"{actual:g}", f"{predicted:.4f}"])
+
+
+def write_plot(task: Task, metrics: dict, tests: dict, predictions: dict, data: Path, picture: Path, title: str):
+    """The plot as data (.csv, for `dvc plots`) and as a picture; MNIST's confusion matrix moves out
+    of `metrics` into it."""
+    with replaced_file(data) as data_file, replaced_file(picture) as picture_file:
+        if task == "mnist":
+            matrix = metrics["test"].pop("confusion_matrix")
+            write_confusion_csv(data_file, matrix)
+            save_confusion_png(picture_file, matrix, title=title)
+        else:
+            write_predictions_csv(data_file, tests, predictions)
+            save_sum_predictions_png(picture_file, tests, predictions, title=title)
