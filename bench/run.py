@@ -99,7 +99,7 @@ def timed_passes(passes: dict, repeats: int) -> tuple[dict[str, list[float]], di
 def project_pass(model_params, training, images, labels):
     plan = device.execution(model_params)
     device.configure(0, deterministic=False, plan=plan)
-    model = build_model("mnist", model_params, training, cudnn=plan.cudnn)
+    model = build_model("mnist", model_params, training.dropout, cudnn=plan.cudnn)
     compile_model(model, "mnist", training, plan.jit_compile, total_steps=len(images) // BATCH)
 
     def one_pass():

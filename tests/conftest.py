@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnncompare.config.params import MnistParams, ModelParams, Params, TrainingParams, load_params
+from rnncompare.config.params import (
+    MnistParams,
+    ModelParams,
+    Params,
+    SumParams,
+    TrainingParams,
+    TrainParams,
+    load_params,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MNIST_MINI = REPO_ROOT.parent / "shared" / "data" / "mnist-mini"
@@ -27,6 +35,29 @@ MNIST_LIKE_T10K = 3000  # images in the t10k files of the tests' MNIST-shaped mi
 def default_params_text() -> str:
     """params.yaml as the tests specify it: the working file (profiles never write it)."""
     return (REPO_ROOT / "params.yaml").read_text()
+
+
+DELETE = object()  # with edited_params: remove the key
+
+
+def edited_params(path: Path, edits: dict) -> Path:
+    """The committed params.yaml written to `path` with `edits`: dotted key (or a tuple of its parts)
+    -> value, or DELETE."""
+    import yaml
+
+    document = yaml.safe_load(default_params_text())
+    for key, value in edits.items():
+        *parents, leaf = key if isinstance(key, tuple) else key.split(".")
+        node = document
+        for part in parents:
+            node = node[part]
+        if value is DELETE:
+            del node[leaf]
+        else:
+            node[leaf] = value
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(yaml.safe_dump(document, sort_keys=False))
+    return Path(path)
 
 
 def write_profile(params: Path, profile: Path = REPO_ROOT / "profiles" / "ci.yaml") -> Path:
@@ -49,16 +80,46 @@ def default_params(folder: Path) -> Path:
     return path
 
 
+def model_params(cell: str, units: int = 8, layers: int = 1, bidirectional: bool = False, **more) -> ModelParams:
+    return ModelParams(cell=cell, units=units, layers=layers, bidirectional=bidirectional, **more)
+
+
 # Every cell kind in its smallest useful size, named as the variants in params.yaml.
 VARIANTS = {
-    "rnn": ModelParams(cell="simple", units=8),
-    "lstm": ModelParams(cell="lstm", units=8, forget_bias=0.8),
-    "gru": ModelParams(cell="gru", units=8),
-    "lnlstm": ModelParams(cell="lnlstm", units=8),
-    "bilstm": ModelParams(cell="lstm", units=8, bidirectional=True),
-    "bigru": ModelParams(cell="gru", units=8, bidirectional=True, layers=2),
+    "rnn": model_params("simple"),
+    "lstm": model_params("lstm", forget_bias=0.8),
+    "gru": model_params("gru"),
+    "lnlstm": model_params("lnlstm", forget_bias=1.0),
+    "bilstm": model_params("lstm", bidirectional=True, forget_bias=1.0),
+    "bigru": model_params("gru", bidirectional=True, layers=2),
 }
-TINY_TRAINING = TrainingParams(epochs=2, batch_size=8, learning_rate=0.01, patience=2)
+# The tests' own training: two epochs of small batches, nothing else switched on.
+TINY_TRAINING = TrainingParams(
+    epochs=2, layers=None, steps=None, batch_size=8, optimizer="adam", learning_rate=0.01, clip_norm=None,
+    patience=2, cosine_decay=False, reduce_lr_patience=None, dropout=0.0, augment_shift=0.0, augment_rotation=0.0,
+    validation_fraction=0.1, train_size=None,
+)  # fmt: skip
+TINY_SETTINGS = TrainParams(
+    seed=0, split_seed=0, deterministic=True, distribute="none", sum=TINY_TRAINING, mnist=TINY_TRAINING
+)
+
+
+def sum_params(**changes) -> SumParams:
+    """The sum task's data at the tests' own size: 6 bits, a few sequences."""
+    base = SumParams(
+        seed=0, length=6, train_size=256, validation_size=64, test_size=64, test_lengths=(5, 10, 20, 50, 100),
+        train_lengths=None, train_balanced_fraction=0.0,
+    )  # fmt: skip
+    return dataclasses.replace(base, **changes)
+
+
+def mnist_params(*sources, allow_non_canonical=True, files="all", timeout_seconds=10.0) -> MnistParams:
+    return MnistParams(
+        sources=tuple(str(source) for source in sources),
+        allow_non_canonical=allow_non_canonical,
+        files=files,
+        timeout_seconds=timeout_seconds,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -181,13 +242,12 @@ def run_module(
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory, mnist_like) -> Path:
     """Both datasets, built by the real data stages at CI size: data/sum and data/mnist."""
-    from rnncompare.config.params import SumParams
     from rnncompare.data.mnist import fetch_mnist
     from rnncompare.data.sums import generate
 
     data = tmp_path_factory.mktemp("data")
-    generate(SumParams(train_size=256, validation_size=64, test_size=64, length=6), data / "sum")
-    fetch_mnist(MnistParams(sources=(str(mnist_like),), allow_non_canonical=True), data / "mnist")
+    generate(sum_params(), data / "sum")
+    fetch_mnist(mnist_params(mnist_like), data / "mnist")
     return data
 
 

@@ -11,8 +11,8 @@ import textwrap
 
 import pytest
 
-from rnncompare.config.params import ModelParams, cell_names, load_params
-from tests.conftest import REPO_ROOT, default_params, default_params_text, run_module
+from rnncompare.config.params import cell_names, load_params
+from tests.conftest import REPO_ROOT, default_params, default_params_text, model_params, run_module
 from tests.test_tracking import tiny_params_file
 
 MINIMAL_CELL = textwrap.dedent('''
@@ -73,7 +73,9 @@ def test_a_new_cell_is_one_module_that_trains_logs_and_loads_in_a_fresh_process(
     (copy / "rnncompare" / "models" / "cells" / "minimal.py").write_text(MINIMAL_CELL)
     params = tiny_params_file(copy / "params.yaml")
     params.write_text(
-        params.read_text().replace("models:\n", "models:\n  mini: {cell: minimal, units: 4, layers: 1}\n")
+        params.read_text().replace(
+            "models:\n", "models:\n  mini: {cell: minimal, units: 4, layers: 1, bidirectional: false}\n"
+        )
     )
     env = {"PYTHONPATH": str(copy), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"}
     train = run_module(
@@ -99,7 +101,7 @@ def test_a_task_level_override_is_said_in_the_log_and_recorded_as_built(caplog, 
     from rnncompare.training.train import recipe, run_params
 
     params = load_params(default_params(tmp_path))
-    params = dataclasses.replace(params, models={**params.models, "gru3": ModelParams(cell="gru", layers=3)})
+    params = dataclasses.replace(params, models={**params.models, "gru3": model_params("gru", units=128, layers=3)})
     with caplog.at_level(logging.INFO):
         plan = recipe(params, "sum", "gru3", None)
     assert plan.model.layers == params.train.sum.layers == 1

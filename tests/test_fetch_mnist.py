@@ -16,18 +16,21 @@ from rnncompare.core.errors import PipelineError
 from rnncompare.core.outputs import load_arrays
 from rnncompare.data.mirrors import CANONICAL_SHA256
 from rnncompare.data.mnist import fetch_mnist
-from tests.conftest import MNIST_LIKE_T10K, corrupt, mnist_like_split, run_module, write_checksums
+from tests.conftest import (
+    MNIST_LIKE_T10K,
+    corrupt,
+    edited_params,
+    mnist_like_split,
+    mnist_params,
+    run_module,
+    write_checksums,
+)
 
 MNIST_MINI_TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
 def mini_params(*sources, allow_non_canonical=True, files="all") -> MnistParams:
-    return MnistParams(
-        sources=tuple(str(s) for s in sources),
-        allow_non_canonical=allow_non_canonical,
-        timeout_seconds=10,
-        files=files,
-    )
+    return mnist_params(*sources, allow_non_canonical=allow_non_canonical, files=files)
 
 
 def declared(mirror, name: str) -> str:
@@ -195,13 +198,13 @@ def test_wrong_magic_is_refused(tmp_path, mirror_copy):
 def test_stage_exits_non_zero_with_one_line_and_keeps_earlier_good_data(tmp_path, mnist_like, mirror_copy):
     output = tmp_path / "data" / "mnist"
     good = tmp_path / "good.yaml"
-    good.write_text(f"mnist:\n  sources: ['{mnist_like}']\n  allow_non_canonical: true\n")
+    edited_params(good, {"mnist.sources": [str(mnist_like)], "mnist.allow_non_canonical": True})
     assert run_module("stages.fetch_mnist", "--params", str(good), "--out", str(output)).returncode == 0
     before = snapshot(output)
 
     corrupt(mirror_copy / "train-images-idx3-ubyte.gz")
     bad = tmp_path / "bad.yaml"
-    bad.write_text(f"mnist:\n  sources: ['{mirror_copy}']\n  allow_non_canonical: true\n")
+    edited_params(bad, {"mnist.sources": [str(mirror_copy)], "mnist.allow_non_canonical": True})
     result = run_module("stages.fetch_mnist", "--params", str(bad), "--out", str(output))
 
     assert result.returncode == 1
@@ -213,7 +216,7 @@ def test_stage_exits_non_zero_with_one_line_and_keeps_earlier_good_data(tmp_path
 
 def test_stage_with_unknown_param_key_exits_non_zero_naming_it(tmp_path):
     params = tmp_path / "params.yaml"
-    params.write_text("mnist:\n  source: [x]\n")
+    edited_params(params, {"mnist.source": ["x"]})
     result = run_module("stages.fetch_mnist", "--params", str(params), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert "unknown key 'mnist.source'; valid keys here are: sources, allow_non_canonical" in result.stderr
@@ -222,7 +225,7 @@ def test_stage_with_unknown_param_key_exits_non_zero_naming_it(tmp_path):
 
 def test_an_unknown_files_choice_is_named_with_the_choices(tmp_path):
     params = tmp_path / "params.yaml"
-    params.write_text("mnist:\n  files: test\n")
+    edited_params(params, {"mnist.files": "test"})
     result = run_module("stages.fetch_mnist", "--params", str(params), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert "mnist.files = 'test' is invalid; expected one of 'all', 't10k-split'" in result.stderr

@@ -2,13 +2,13 @@
 
 import numpy as np
 
-from rnncompare.config.params import SumParams, TrainingParams
 from rnncompare.core.outputs import load_arrays
 from rnncompare.data.sumbits import PAD
 from rnncompare.data.sums import generate
 from rnncompare.training.inputs import lengths_of_tests, load_task, load_tests
+from tests.conftest import TINY_TRAINING, sum_params
 
-SMALL = SumParams(seed=3, length=6, train_size=40, validation_size=10, test_size=12, test_lengths=(3, 6, 12, 30))
+SMALL = sum_params(seed=3, length=6, train_size=40, validation_size=10, test_size=12, test_lengths=(3, 6, 12, 30))
 
 
 def test_writes_every_split_with_its_length_and_correct_sums(tmp_path):
@@ -38,7 +38,7 @@ def test_same_params_give_byte_identical_files(tmp_path):
 
 def test_another_seed_gives_other_sequences(tmp_path):
     generate(SMALL, tmp_path / "a")
-    generate(SumParams(**{**SMALL.__dict__, "seed": 4}), tmp_path / "b")
+    generate(sum_params(**{**SMALL.__dict__, "seed": 4}), tmp_path / "b")
     assert not np.array_equal(
         load_arrays(tmp_path / "a" / "train.npz")["bits"], load_arrays(tmp_path / "b" / "train.npz")["bits"]
     )
@@ -46,21 +46,21 @@ def test_another_seed_gives_other_sequences(tmp_path):
 
 def test_resizing_one_split_leaves_the_others_unchanged(tmp_path):
     generate(SMALL, tmp_path / "a")
-    generate(SumParams(**{**SMALL.__dict__, "train_size": 99}), tmp_path / "b")
+    generate(sum_params(**{**SMALL.__dict__, "train_size": 99}), tmp_path / "b")
     assert (tmp_path / "a" / "test.npz").read_bytes() == (tmp_path / "b" / "test.npz").read_bytes()
 
 
 def test_regenerating_replaces_the_whole_directory(tmp_path):
     generate(SMALL, tmp_path / "sum")
-    generate(SumParams(**{**SMALL.__dict__, "test_lengths": (18,)}), tmp_path / "sum")
+    generate(sum_params(**{**SMALL.__dict__, "test_lengths": (18,)}), tmp_path / "sum")
     names = sorted(p.name for p in (tmp_path / "sum").iterdir())
     assert names == ["info.json", "test.npz", "test_18bits.npz", "train.npz", "validation.npz"]
     assert [p.name for p in tmp_path.iterdir()] == ["sum"]  # no staging directory left behind
 
 
 def test_balanced_training_sequences_make_every_sum_about_equally_common(tmp_path):
-    fair = SumParams(seed=3, length=6, train_size=7000, validation_size=10, test_size=12)
-    generate(SumParams(**{**fair.__dict__, "train_balanced_fraction": 1.0}), tmp_path / "balanced")
+    fair = sum_params(seed=3, length=6, train_size=7000, validation_size=10, test_size=12)
+    generate(sum_params(**{**fair.__dict__, "train_balanced_fraction": 1.0}), tmp_path / "balanced")
     generate(fair, tmp_path / "fair")
     balanced_sums = load_arrays(tmp_path / "balanced" / "train.npz")["sums"]
     fair_sums = load_arrays(tmp_path / "fair" / "train.npz")["sums"]
@@ -71,7 +71,7 @@ def test_balanced_training_sequences_make_every_sum_about_equally_common(tmp_pat
 
 def test_balancing_changes_only_the_training_split(tmp_path):
     generate(SMALL, tmp_path / "a")
-    generate(SumParams(**{**SMALL.__dict__, "train_balanced_fraction": 0.5}), tmp_path / "b")
+    generate(sum_params(**{**SMALL.__dict__, "train_balanced_fraction": 0.5}), tmp_path / "b")
     for name in ("validation.npz", "test.npz", "test_3bits.npz", "test_30bits.npz"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     assert (tmp_path / "a" / "train.npz").read_bytes() != (tmp_path / "b" / "train.npz").read_bytes()
@@ -81,7 +81,7 @@ def test_balancing_changes_only_the_training_split(tmp_path):
 
 def test_balanced_sequences_come_last_so_the_first_rows_keep_the_seeds_fair_bits(tmp_path):
     generate(SMALL, tmp_path / "fair")
-    generate(SumParams(**{**SMALL.__dict__, "train_balanced_fraction": 0.25}), tmp_path / "mixed")
+    generate(sum_params(**{**SMALL.__dict__, "train_balanced_fraction": 0.25}), tmp_path / "mixed")
     fair, mixed = (load_arrays(tmp_path / name / "train.npz")["bits"] for name in ("fair", "mixed"))
     kept = len(fair) - round(len(fair) * 0.25)
     np.testing.assert_array_equal(mixed[:kept], fair[:kept])
@@ -97,7 +97,7 @@ def test_the_length_sweep_is_read_back_shortest_first_with_each_set_s_length(tmp
     assert [bits.shape[1] for bits, _ in tests.values()] == [3, 6, 12, 30]
 
 
-MIXED = SumParams(seed=3, length=6, train_size=3000, validation_size=500, test_size=12, train_lengths=(1, 20))
+MIXED = sum_params(seed=3, length=6, train_size=3000, validation_size=500, test_size=12, train_lengths=(1, 20))
 
 
 def test_mixed_lengths_pad_each_sequence_after_its_last_bit_and_sum_only_the_bits(tmp_path):
@@ -115,6 +115,6 @@ def test_mixed_lengths_pad_each_sequence_after_its_last_bit_and_sum_only_the_bit
         np.testing.assert_array_equal(arrays["sums"], np.where(bits == PAD, 0, bits).sum(axis=1))
     tests = load_tests("sum", tmp_path / "sum")
     assert all(not np.any(bits == PAD) for bits, _ in tests.values())  # the sweep's sets have fixed lengths
-    assert load_task("sum", tmp_path / "sum", TrainingParams(), 0).padding == PAD
+    assert load_task("sum", tmp_path / "sum", TINY_TRAINING, 0).padding == PAD
     generate(SMALL, tmp_path / "fixed")
-    assert load_task("sum", tmp_path / "fixed", TrainingParams(), 0).padding is None
+    assert load_task("sum", tmp_path / "fixed", TINY_TRAINING, 0).padding is None

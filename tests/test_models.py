@@ -6,12 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from rnncompare.config.params import ModelParams
+from rnncompare.config.params import load_params
 from rnncompare.data.sumbits import PAD
 from rnncompare.models.build import build_model
 from rnncompare.models.cells.lnlstm import LayerNormLSTMCell
 from rnncompare.training.fit import compile_model
-from tests.conftest import TINY_TRAINING, VARIANTS
+from tests.conftest import TINY_TRAINING, VARIANTS, default_params, default_params_text, edited_params
 
 RNG = np.random.default_rng(0)
 INPUTS = {
@@ -42,7 +42,7 @@ def test_bidirectional_concatenates_both_directions():
 
 def test_stacked_layers_and_dropout_come_from_params():
     params = dataclasses.replace(VARIANTS["gru"], layers=3)
-    model = build_model("mnist", params, dataclasses.replace(TINY_TRAINING, dropout=0.25))
+    model = build_model("mnist", params, dropout=0.25)
     assert [layer.name for layer in model.layers if layer.name.startswith("gru_")] == ["gru_0", "gru_1", "gru_2"]
     assert model.get_layer("dropout_2").rate == 0.25
 
@@ -134,8 +134,16 @@ def test_unknown_cell_in_params_is_refused_with_the_choices(tmp_path):
         load_params(path)
 
 
-def test_model_params_defaults_are_a_single_layer_lstm():
-    assert ModelParams() == ModelParams(cell="lstm", units=128, layers=1, bidirectional=False)
+def test_a_variant_may_leave_out_only_forget_bias_and_init(tmp_path):
+    from rnncompare.core.errors import PipelineError
+
+    params = tmp_path / "params.yaml"
+    text = default_params_text()
+    params.write_text(text.replace("  gru:\n    cell: gru\n    units: 128\n", "  gru:\n    cell: gru\n"))
+    with pytest.raises(PipelineError, match=r"'models\.gru\.units' is missing"):
+        load_params(params)
+    gru = load_params(default_params(tmp_path)).models["gru"]
+    assert gru.forget_bias is None and gru.init == "keras"
 
 
 def test_augmentation_moves_every_training_image_and_redraws_each_epoch():
@@ -159,7 +167,7 @@ def test_no_augmentation_params_means_no_augmenter_and_a_model_free_of_image_lay
     from rnncompare.training.augmentation import image_augmenter
 
     assert image_augmenter(0.0, 0.0, seed=0) is None
-    model = build_model("mnist", VARIANTS["gru"], dataclasses.replace(TINY_TRAINING, augment_shift=0.1))
+    model = build_model("mnist", VARIANTS["gru"])
     assert not [layer for layer in model.layers if "random" in layer.name]
 
 
@@ -168,14 +176,14 @@ def test_augmenting_the_sum_task_is_refused(tmp_path):
     from rnncompare.core.errors import PipelineError
 
     path = tmp_path / "params.yaml"
-    path.write_text("train:\n  sum:\n    augment_shift: 0.1\n")
+    edited_params(path, {"train.sum.augment_shift": 0.1})
     with pytest.raises(PipelineError, match=r"train\.sum\.augment_shift = 0.1 is invalid; expected 0.0"):
         load_params(path)
 
 
 @pytest.mark.parametrize("variant", ["lstm", "gru", "bilstm"])
 def test_lstm_and_gru_keep_the_settings_that_let_keras_use_cudnn_on_a_gpu(variant):
-    model = build_model("mnist", VARIANTS[variant], dataclasses.replace(TINY_TRAINING, dropout=0.2), cudnn=True)
+    model = build_model("mnist", VARIANTS[variant], dropout=0.2, cudnn=True)
     recurrent = [layer for layer in model.layers if isinstance(layer, keras.layers.RNN | keras.layers.Bidirectional)]
     for layer in recurrent:
         layer = getattr(layer, "forward_layer", layer)
@@ -189,7 +197,7 @@ def test_lstm_and_gru_keep_the_settings_that_let_keras_use_cudnn_on_a_gpu(varian
 def test_every_variant_built_for_a_cpu_can_be_xla_compiled(variant):
     from keras.src.trainers.trainer import model_supports_jit
 
-    assert model_supports_jit(build_model("mnist", VARIANTS[variant], dataclasses.replace(TINY_TRAINING, dropout=0.2)))
+    assert model_supports_jit(build_model("mnist", VARIANTS[variant], dropout=0.2))
 
 
 @pytest.mark.parametrize("variant", ["rnn", "lstm", "gru", "lnlstm", "bilstm"])

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from dvc.utils.hydra import apply_overrides
 
-from rnncompare.config.params import CANONICAL_MNIST_MIRRORS, load_params, read_yaml
+from rnncompare.config.params import load_params, read_yaml
 from rnncompare.core.errors import PipelineError
 from rnncompare.experiments import profiles
 from tests.conftest import REPO_ROOT, default_params, write_profile
@@ -25,7 +25,8 @@ def settings_of(profile: profiles.Profile, params) -> list[str]:
 def test_the_ci_profile_sets_its_values_and_every_variant_small(params_copy):
     params = load_params(write_profile(params_copy))
     assert params.sum.train_size == 2000
-    assert params.mnist.sources == ("../shared/data/mnist-mini", *CANONICAL_MNIST_MIRRORS)
+    defaults = load_params(REPO_ROOT / "params.yaml").mnist.sources
+    assert params.mnist.sources == ("../shared/data/mnist-mini", *defaults) and len(defaults) == 2
     assert params.mnist.files == "t10k-split" and params.mnist.allow_non_canonical is False
     assert {(model.units, model.layers) for model in params.models.values()} == {(32, 1)}
 

@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from tests.conftest import REPO_ROOT
 from tests.test_team import client, server_command
 from tests.test_tracking import free_port
 
@@ -27,7 +28,7 @@ def folder(tmp_path):
 def test_basic_auth_names_each_missing_secret_then_starts_and_checks_runs_as_the_admin(folder, monkeypatch):
     from mlflow.exceptions import MlflowException
 
-    from rnncompare.config.params import MlflowParams
+    from rnncompare.config.params import load_params
     from rnncompare.core.errors import PipelineError
     from rnncompare.tracking import store as tracking
 
@@ -53,7 +54,7 @@ def test_basic_auth_names_each_missing_secret_then_starts_and_checks_runs_as_the
             client(uri).search_experiments()
         monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
         with pytest.raises(PipelineError, match=r"refused this client .*set MLFLOW_TRACKING_USERNAME and MLFLOW_"):
-            tracking.connect(MlflowParams())  # what every stage does first
+            tracking.connect(load_params(REPO_ROOT / "params.yaml").mlflow)  # what every stage does first
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", admin["MLFLOW_AUTH_ADMIN_PASSWORD"])
         assert client(uri).search_experiments()

@@ -10,6 +10,7 @@ from rnncompare.core.errors import PipelineError
 from rnncompare.models.build import build_model
 from rnncompare.training.evaluation import confusion_matrix, mnist_metrics, sum_metrics
 from rnncompare.training.train import TrainOutputs, recipe, train
+from tests.conftest import TINY_SETTINGS, TINY_TRAINING, model_params, sum_params
 
 
 def outputs_in(directory) -> TrainOutputs:
@@ -95,7 +96,7 @@ def test_a_cosine_schedule_ends_training_at_a_learning_rate_near_zero(tiny_data,
 
     cosine = dataclasses.replace(tiny_params.train.sum, cosine_decay=True, reduce_lr_patience=None, patience=10)
     plan = recipe(tiny_params, "sum", "gru", None)
-    model = build_model("sum", plan.model, cosine)
+    model = build_model("sum", plan.model, cosine.dropout)
     fit(model, load_task("sum", tiny_data / "sum", cosine, 0), "sum", cosine)
     start = cosine.learning_rate
     assert float(model.optimizer.learning_rate) < start * 1e-3  # 2 epochs of 8 batches: the schedule's end
@@ -130,19 +131,19 @@ def test_every_committed_tutorial_recipe_names_a_known_task_and_cell(tmp_path):
 
 def test_a_sum_model_trained_on_mixed_lengths_counts_at_every_length_it_saw(tmp_path):
     """sum.train_lengths: padded, masked batches; every length from 1 to 8 is then counted exactly."""
-    from rnncompare.config.params import ModelParams, SumParams, TrainingParams, TrainParams, TutorialParams
     from rnncompare.data.sums import generate
     from rnncompare.training.evaluation import evaluate, load_model
     from rnncompare.training.inputs import load_tests
+    from rnncompare.training.train import Recipe
 
-    mixed = SumParams(length=8, train_size=2000, validation_size=200, test_size=200, test_lengths=(1, 4, 8))
+    mixed = sum_params(length=8, train_size=2000, validation_size=200, test_size=200, test_lengths=(1, 4, 8))
     generate(dataclasses.replace(mixed, train_lengths=(1, 8), train_balanced_fraction=0.5), tmp_path / "sum")
-    plan = TutorialParams(
+    plan = Recipe(
         task="sum",
-        model=ModelParams(cell="lstm", units=16),
-        training=TrainingParams(epochs=20, batch_size=32, learning_rate=0.01, patience=20),
+        model=model_params("lstm", units=16, forget_bias=1.0),
+        training=dataclasses.replace(TINY_TRAINING, epochs=20, batch_size=32, patience=20),
     )
-    train("sum-lstm", plan, TrainParams(), tmp_path / "sum", outputs_in(tmp_path / "out"))
+    train("sum-lstm", plan, TINY_SETTINGS, tmp_path / "sum", outputs_in(tmp_path / "out"))
     model = load_model(tmp_path / "out" / "model.keras")
     assert model.get_layer("padding")  # the saved model masks, wherever it is loaded
     results, _ = evaluate(model, "sum", load_tests("sum", tmp_path / "sum"))

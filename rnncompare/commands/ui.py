@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rnncompare.config.params import MlflowParams, load_params
-from rnncompare.core.errors import PipelineError, run_stage
+from rnncompare.config.params import load_params
+from rnncompare.core.errors import run_stage
 from rnncompare.tracking.store import store_name, tracking_uri
 from rnncompare.tracking.ui import addresses
 
@@ -24,10 +24,7 @@ def main() -> None:
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     parser.add_argument("--print-only", action="store_true", help="print the addresses, start no UI")
     arguments = parser.parse_args()
-    try:
-        settings = load_params(arguments.params).mlflow
-    except PipelineError:  # a broken params.yaml: the stages' default store and names
-        settings = MlflowParams()
+    settings = load_params(arguments.params).mlflow
     store = arguments.store or tracking_uri(settings)
     remote = urlparse(store).scheme in ("http", "https")
     base = store_name(store) if remote else f"http://127.0.0.1:{arguments.port}"

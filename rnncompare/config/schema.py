@@ -52,6 +52,36 @@ def schema_at(params: TypeAdapter, loc: tuple) -> tuple[dict, list[str]]:
     return (resolve(node) if "description" not in node else node), siblings
 
 
+def description(node: dict) -> str | None:
+    described = [option["description"] for option in (node, *node.get("anyOf", ())) if "description" in option]
+    return described[0] if described else None
+
+
+def kind_of(node: dict) -> str:
+    """What a key takes, in words, from its schema."""
+    if "properties" in node:
+        about = description(node)
+        return f"a section ({about[0].lower()}{about[1:].rstrip('.')})" if about else "a section"
+    if description(node):
+        return description(node)
+    if node.get("type") == "boolean":
+        return "true or false"
+    if "enum" in node:
+        return "one of " + ", ".join(map(repr, node["enum"]))
+    return "a value"
+
+
+def as_number(value) -> str | None:
+    """A string YAML read where a number was meant (quoted, or `1,000`), spelt as a number; None otherwise."""
+    if not isinstance(value, str):
+        return None
+    try:
+        number = float(value.strip().replace(",", "").replace("_", ""))
+    except ValueError:
+        return None
+    return repr(int(number)) if number.is_integer() and "." not in value and "e" not in value.lower() else repr(number)
+
+
 def describe(error: dict, params: TypeAdapter) -> str:
     """One pydantic error as `key = value is invalid; expected ...`, or the unknown key and the valid ones."""
     loc, value, context = list(error["loc"]), error["input"], error.get("ctx") or {}
@@ -60,7 +90,8 @@ def describe(error: dict, params: TypeAdapter) -> str:
     if loc and loc[-1] == "[key]":  # a mapping's key, e.g. mlflow.champion's task
         loc, value = loc[:-2], loc[-2]
     if error["type"] == "params":  # config.invalid(): a check across fields
-        loc += [context["key"]] if context["key"] else []
+        key = context["key"]
+        loc += list(key) if isinstance(key, tuple) else [key] if key else []
         value = value if context["value"] is None else context["value"]
     key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
     value = list(value) if isinstance(value, tuple) else value  # as YAML wrote it
@@ -69,11 +100,17 @@ def describe(error: dict, params: TypeAdapter) -> str:
     node, siblings = schema_at(params, tuple(loc))
     if error["type"] in ("unexpected_keyword_argument", "invalid_key"):
         return f"unknown key '{key}'; valid keys here are: {', '.join(siblings)}."
+    if error["type"] == "missing":
+        where = "every key must be there (params.yaml is where each default lives)"
+        return f"'{key}' is missing: {where}; add it: {kind_of(node)}."
     kind = error["type"].removesuffix("_type").removesuffix("_parsing")
     if error["type"] == "params":
         expected = context["expected"]
     elif kind in TYPE_NAMES:
         expected = f"a value of type {TYPE_NAMES[kind]}"
+        spelt = as_number(value) if kind in ("int", "float") else None
+        if spelt is not None:
+            expected += f" (YAML read {value!r} as a string: write {spelt}, without quotes)"
     elif kind in ("dataclass", "dict"):
         expected = "a mapping of keys to values"
     elif kind in ("list", "tuple"):
@@ -81,6 +118,5 @@ def describe(error: dict, params: TypeAdapter) -> str:
     elif error["type"] == "literal_error":
         expected = "one of " + ", ".join(map(repr, node.get("enum") or node["propertyNames"]["enum"]))
     else:
-        described = [option["description"] for option in (node, *node.get("anyOf", ())) if "description" in option]
-        expected = described[0] if described else error["msg"].lower()
+        expected = description(node) or error["msg"].lower()
     return f"{key} = {value!r} is invalid; expected {expected}."

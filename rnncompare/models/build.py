@@ -23,7 +23,7 @@ import math
 import keras
 from keras import layers
 
-from rnncompare.config.params import KERAS_CELLS, ModelParams, Task, TrainingParams
+from rnncompare.config.params import KERAS_CELLS, ModelParams, Task
 from rnncompare.models import registry
 
 MNIST_ROWS = MNIST_COLUMNS = 28
@@ -41,8 +41,10 @@ def _lstm(params: ModelParams, cudnn: bool, input_features: int, **options) -> l
         options["kernel_initializer"] = keras.initializers.RandomUniform(-limit, limit)
         options["recurrent_initializer"] = keras.initializers.RandomUniform(-limit, limit)
     # Default activations, no recurrent dropout, no unroll: the settings that keep cuDNN on a GPU.
-    # The bias starts at zero; recurrent_stack sets the forget gate's once the layer is built.
-    return layers.LSTM(params.units, unit_forget_bias=False, use_cudnn="auto" if cudnn else False, **options)
+    # With a forget_bias, the bias starts at zero and recurrent_stack sets the forget gate's once the
+    # layer is built; without one, Keras' own unit forget bias (1.0).
+    unit_forget_bias = params.forget_bias is None
+    return layers.LSTM(params.units, unit_forget_bias=unit_forget_bias, use_cudnn="auto" if cudnn else False, **options)
 
 
 def set_forget_bias(layer: layers.Layer, forget_bias: float) -> None:
@@ -76,7 +78,11 @@ def _registered(params: ModelParams, cudnn: bool, input_features: int, **options
     params its constructor takes (e.g. forget_bias), in a generic keras.layers.RNN loop."""
     cell = registry.cell_class(params.cell)
     accepted = inspect.signature(cell.__init__).parameters
-    extra = {key: value for key, value in dataclasses.asdict(params).items() if key in accepted and key != "units"}
+    extra = {
+        key: value
+        for key, value in dataclasses.asdict(params).items()
+        if key in accepted and key != "units" and value is not None  # null: the cell's own
+    }
     return layers.RNN(cell(params.units, **extra), **options)
 
 
@@ -94,7 +100,7 @@ def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0, cudnn: bo
         if params.bidirectional:
             layer = layers.Bidirectional(layer, merge_mode="concat", name=f"bidirectional_{index}")
         outputs = layer(outputs)
-        if params.cell == "lstm":
+        if params.cell == "lstm" and params.forget_bias is not None:
             set_forget_bias(layer, params.forget_bias)
         if dropout:
             outputs = layers.Dropout(dropout, name=f"dropout_{index}")(outputs)
@@ -104,7 +110,7 @@ def recurrent_stack(inputs, params: ModelParams, dropout: float = 0.0, cudnn: bo
 def build_model(
     task: Task,
     params: ModelParams,
-    training: TrainingParams = TrainingParams(),
+    dropout: float = 0.0,
     name: str = "model",
     cudnn: bool = False,
     padding: float | None = None,
@@ -115,11 +121,11 @@ def build_model(
         inputs = keras.Input(shape=(None, 1), name="bits")  # any length: the length sweep
         bits = layers.Masking(mask_value=padding, name="padding")(inputs) if padding is not None else inputs
         features = _dense(params.units, params, name="projection")(bits)
-        body = recurrent_stack(features, params, training.dropout, cudnn)
+        body = recurrent_stack(features, params, dropout, cudnn)
         outputs = _dense(1, params, name="sum")(body)  # [batch, 1]
     elif task == "mnist":
         inputs = keras.Input(shape=(MNIST_ROWS, MNIST_COLUMNS), name="rows")
-        features = recurrent_stack(inputs, params, training.dropout, cudnn)
+        features = recurrent_stack(inputs, params, dropout, cudnn)
         outputs = _dense(NUM_CLASSES, params, activation="softmax", name="digit")(features)
     else:
         raise ValueError(f"unknown task {task!r}; expected 'sum' or 'mnist'")

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rnncompare.config.params import Params, TrainParams, TutorialParams
+from rnncompare.config.params import ModelParams, Params, TrainingParams, TrainParams
 from rnncompare.core.nested import flatten
 from rnncompare.core.outputs import replaced_file, write_json
 from rnncompare.models.build import build_model
@@ -38,10 +38,20 @@ def write_history(path: Path, history: dict[str, list[float]]) -> None:
             writer.writerow([epoch, *(f"{value:.6g}" for value in values)])
 
 
-def recipe(params: Params, task: str | None, variant: str | None, tutorial: str | None) -> TutorialParams:
+@dataclass(frozen=True)
+class Recipe:
+    """What one train stage trains: a model of a task, and how."""
+
+    task: str
+    model: ModelParams
+    training: TrainingParams
+
+
+def recipe(params: Params, task: str | None, variant: str | None, tutorial: str | None) -> Recipe:
     """The task, model and training of a matrix entry (task and variant) or of a tutorial's recipe."""
     if tutorial:
-        return params.tutorial(tutorial)
+        found = params.tutorial(tutorial)
+        return Recipe(found.task, found.model, found.training)
     training = getattr(params.train, task)
     model = params.model(variant)
     if training.layers and training.layers != model.layers:  # the task's setting wins (params.yaml)
@@ -50,10 +60,10 @@ def recipe(params: Params, task: str | None, variant: str | None, tutorial: str 
             task, variant, task, training.layers, variant, model.layers, training.layers,
         )  # fmt: skip
         model = replace(model, layers=training.layers)
-    return TutorialParams(task=task, model=model, training=training)
+    return Recipe(task, model, training)
 
 
-def run_params(params: Params, plan: TutorialParams, task, variant, tutorial) -> dict:
+def run_params(params: Params, plan: Recipe, task, variant, tutorial) -> dict:
     """The params.yaml values the stage used, flattened to their keys (`train.mnist.batch_size`), and
     what the model was built with (`model.layers`: after any task-level override)."""
     used = {
@@ -62,7 +72,7 @@ def run_params(params: Params, plan: TutorialParams, task, variant, tutorial) ->
         "train.deterministic": params.train.deterministic,
     }
     if tutorial:
-        used.update(flatten(plan, f"tutorials.{tutorial}"))
+        used.update(flatten(params.tutorial(tutorial), f"tutorials.{tutorial}"))
     else:
         used.update(flatten(params.model(variant), f"models.{variant}"))  # as written
         used.update(flatten(plan.training, f"train.{task}"))
@@ -72,7 +82,7 @@ def run_params(params: Params, plan: TutorialParams, task, variant, tutorial) ->
 
 def train(
     name: str,
-    plan: TutorialParams,
+    plan: Recipe,
     settings: TrainParams,
     data_dir: Path,
     outputs: TrainOutputs,
@@ -94,7 +104,7 @@ def train(
         log.info("%d replicas (tf.distribute.MirroredStrategy), each a %d-th of every batch", replicas, replicas)
     started = time.perf_counter()
     with scope:
-        model = build_model(task, plan.model, training, name=name, cudnn=execution.cudnn, padding=data.padding)
+        model = build_model(task, plan.model, training.dropout, name=name, cudnn=execution.cudnn, padding=data.padding)
         history = fit(model, data, task, training, settings.seed, execution.jit_compile, callbacks)
     seconds = time.perf_counter() - started
     best_epoch = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__) + 1
