@@ -1,7 +1,6 @@
 """A copy of this repository as a user's git clone, and the commands a user runs in it."""
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -11,8 +10,18 @@ from pathlib import Path
 from tests.conftest import REPO_ROOT, default_params
 
 VENV_BIN = Path(sys.executable).parent
-LOCAL_STATE = {".venv", ".git", "data", "models", "plots", "reports", "mlflow.db", "mlartifacts", "cache", "tmp"}
-LOCAL_STATE |= {".pytest_cache", ".ruff_cache", "dvc_plots", "config.local", "logs", ".mlflow-server", "basic_auth.db"}
+# What a clone has that git does not: at the repository's root, and in .dvc/.
+LOCAL_STATE = {".venv", ".git", "data", "models", "plots", "reports", "mlflow.db", "mlartifacts", ".pytest_cache"}
+LOCAL_STATE |= {".ruff_cache", "dvc_plots", "logs", ".mlflow-server", "basic_auth.db", "tutorials/results"}
+LOCAL_STATE |= {".dvc/cache", ".dvc/tmp", ".dvc/config.local"}
+
+
+def local_state(folder: str, names: list[str]) -> list[str]:
+    """For shutil.copytree: the names in `folder` that are a clone's own state, and bytecode."""
+    where = Path(folder).resolve().relative_to(REPO_ROOT)
+    return [name for name in names if str(where / name).removeprefix("./") in LOCAL_STATE or name == "__pycache__"]
+
+
 TASKS = ("sum", "mnist")
 VARIANTS = ("rnn", "lstm", "gru", "lnlstm", "bilstm")
 GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
@@ -29,7 +38,7 @@ def tiny_profile(mirror: Path, variants=VARIANTS) -> str:
           sum: {{epochs: 2, patience: 2, cosine_decay: false}}
           mnist: {{epochs: 1, patience: 2, cosine_decay: false, train_size: 256, dropout: 0.0,
                   augment_shift: 0.0, augment_rotation: 0.0}}
-        check: {{baseline: baselines/ci.yaml}}
+        check: {{baseline: baselines/tiny.yaml}}
         models:
         """)
         + models
@@ -38,19 +47,18 @@ def tiny_profile(mirror: Path, variants=VARIANTS) -> str:
 
 
 def keep_only_variants(params: Path, variants) -> None:
-    """Remove every other section under params.yaml's `models:` (the variants are those sections)."""
-    kept, section = [], None
-    for line in params.read_text().splitlines(keepends=True):
-        if re.match(r"^\S", line):
-            section = line.split(":")[0]
-        variant = re.match(r"^  (\w+):", line)
-        if section == "models" and variant:
-            dropping = variant.group(1) not in variants
-        elif section != "models" or not line.startswith("    "):
-            dropping = False
-        if not dropping:
-            kept.append(line)
-    params.write_text("".join(kept))
+    """Remove every other variant, as the README says: its section under `models:`, its
+    compare.targets entries, and the tutorials' compared_with that name it."""
+    from dvc.utils.serialize import modify_yaml  # DVC's round trip: the rest of the file stays as it is
+
+    with modify_yaml(params) as document:
+        for name in [name for name in document["models"] if name not in variants]:
+            del document["models"][name]
+        for model in [model for model in document["compare"]["targets"] if model.split("-", 1)[1] not in variants]:
+            del document["compare"]["targets"][model]
+        for tutorial in document["tutorials"].values():
+            if tutorial["compared_with"].split("-", 1)[1] not in variants:
+                tutorial["compared_with"] = None
 
 
 def without_remotes(config: Path) -> None:
@@ -66,11 +74,13 @@ def without_remotes(config: Path) -> None:
 
 def copy_repository(destination: Path, profile: str, variants=VARIANTS) -> Path:
     """The working tree as a fresh git repository (one commit), with `profiles/tiny.yaml` and this venv."""
-    shutil.copytree(REPO_ROOT, destination, ignore=lambda folder, names: [n for n in names if n in LOCAL_STATE])
+    shutil.copytree(REPO_ROOT, destination, ignore=local_state)
     (destination / ".venv").symlink_to(VENV_BIN.parent)
     default_params(destination)
     without_remotes(destination / ".dvc" / "config")
     (destination / "profiles" / "tiny.yaml").write_text(profile)
+    rules = (destination / "baselines" / "ci.yaml").read_text().split("\nmodels:", 1)[0]
+    (destination / "baselines" / "tiny.yaml").write_text(rules + "\nmodels: {}\n")  # `make baseline` fills it
     if tuple(variants) != VARIANTS:
         keep_only_variants(destination / "params.yaml", variants)
     run("git", "init", "-q", cwd=destination)
@@ -104,6 +114,21 @@ def mlflow_runs(clone: Path, task: str):
 
     mlflow.set_tracking_uri(f"sqlite:///{clone / 'mlflow.db'}")
     return mlflow.search_runs(experiment_names=[f"rnncompare-{task}"], filter_string="tags.variant != ''")
+
+
+def profile_settings(clone: Path, profile: str) -> list[str]:
+    """`--set-param` arguments for a profile's values, as `make repro PROFILE=...` passes them to DVC."""
+    from rnncompare.experiments import profiles
+
+    found = profiles.load(profile, clone / "profiles")
+    settings = profiles.set_params(profiles.overrides(found, profiles.read_params(clone / "params.yaml")))
+    return [argument for setting in settings for argument in ("--set-param", setting)]
+
+
+def newest_experiment(clone: Path, prefix: str) -> str:
+    """The name of the newest DVC experiment whose name starts with `prefix`."""
+    listing = run("git", "for-each-ref", "--sort=-creatordate", "--format=%(refname)", "refs/exps", cwd=clone).stdout
+    return next(ref.rsplit("/", 1)[1] for ref in listing.split() if ref.rsplit("/", 1)[1].startswith(prefix))
 
 
 def trained_stages(output: str) -> list[str]:

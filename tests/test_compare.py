@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clones import GIT, copy_repository, make, run, tiny_profile
+from tests.clones import GIT, copy_repository, make, profile_settings, run, tiny_profile
 
 pytestmark = pytest.mark.slow
 VARIANTS = ("lstm", "gru")
@@ -87,19 +87,26 @@ def test_collect_reads_the_finished_experiments_again_without_training(compared)
 
 def test_a_comparison_whose_experiments_differ_in_more_than_the_seed_is_refused(compared):
     # A param no stage reads: the experiment restores every stage, and still differs from the others.
+    tiny = profile_settings(compared, "tiny")
     setting = "compare.seen_lengths_accuracy=0.5"
-    run("dvc", "exp", "run", "--name", "duo-seed7", "-S", "train.seed=0", "-S", setting, cwd=compared)
-    result = make("compare", "PROFILE=tiny", "COMPARISON=duo", "COLLECT=1", cwd=compared, check=False)
+    run("dvc", "exp", "run", "--temp", "--name", "duo-seed7", *tiny, "-S", "train.seed=0", "-S", setting, cwd=compared)
+    try:
+        result = make("compare", "PROFILE=tiny", "COMPARISON=duo", "COLLECT=1", cwd=compared, check=False)
+    finally:
+        run("dvc", "exp", "remove", "duo-seed7", cwd=compared)
     assert result.returncode != 0
     assert "differ in compare.seen_lengths_accuracy, not only in train.seed" in result.stderr
     assert (compared / "reports" / "seeds-tiny" / "index.md").is_file()  # the last good page is kept
 
 
 def test_seeds_run_on_another_commit_are_not_mixed_into_a_comparison(compared):
-    run("dvc", "exp", "remove", "duo-seed7", cwd=compared)
-    run(*GIT, "add", "-A", cwd=compared)
-    run(*GIT, "commit", "-q", "-m", "after the comparison", cwd=compared)
-    run("dvc", "exp", "run", "--name", "duo-seed2", "-S", "train.seed=0", cwd=compared)  # restored, not trained
-    result = make("compare", "PROFILE=tiny", "COMPARISON=duo", "COLLECT=1", cwd=compared, check=False)
+    run(*GIT, "commit", "-q", "--allow-empty", "-m", "after the comparison", cwd=compared)
+    tiny = profile_settings(compared, "tiny")
+    try:
+        run("dvc", "exp", "run", "--temp", "--name", "duo-seed2", *tiny, "-S", "train.seed=0", cwd=compared)
+        result = make("compare", "PROFILE=tiny", "COMPARISON=duo", "COLLECT=1", cwd=compared, check=False)
+    finally:
+        run("dvc", "exp", "remove", "duo-seed2", cwd=compared, check=False)
+        run(*GIT, "reset", "-q", "--soft", "HEAD~1", cwd=compared)  # the comparison's commit again, for the others
     assert result.returncode != 0
     assert "experiments named duo-seed<N> were run on 2 commits" in result.stderr

@@ -3,7 +3,8 @@ does next. Models load anywhere (a fresh process outside the repository, `predic
 serve`), DVC experiments and the queue keep their metrics and reuse unchanged stages through the
 run-cache, the champion alias only moves forward, and a failure costs no good result.
 
-The tests share one pipeline and run in file order: the later ones change its workspace.
+The tests share one pipeline: each leaves the clone as it found it, or checks what the fixtures
+recorded when they ran.
 """
 
 import json
@@ -12,11 +13,13 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 import requests
+import yaml
 
 from rnncompare.tracking.lineage import file_md5
 from tests.clones import (
@@ -27,6 +30,7 @@ from tests.clones import (
     environment,
     make,
     mlflow_runs,
+    newest_experiment,
     run,
     tiny_profile,
     trained_stages,
@@ -41,29 +45,87 @@ VARIANTS = ("lnlstm", "bilstm")
 FIRST = f"sum-{VARIANTS[0]}"  # the first model `dvc repro` trains
 
 
+@dataclass(frozen=True)
+class ProfileRun:
+    """What `make repro PROFILE=tiny` left in a fresh clone, and what the gate and a baseline said of
+    it right after, before anything else touched the clone."""
+
+    clone: Path
+    experiment: str
+    changed: list[str]  # `git status` after the run
+    params_kept: bool  # params.yaml byte for byte
+    report: Path
+    gate_without_baseline: subprocess.CompletedProcess
+    baseline: subprocess.CompletedProcess
+    gate: subprocess.CompletedProcess
+    gate_after_a_params_edit: subprocess.CompletedProcess
+    params_kept_by_the_gates: bool
+
+
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory, mnist_like) -> Path:
-    """A git clone of the working tree after `make repro PROFILE=tiny`, nothing committed since."""
+def profile_run(tmp_path_factory, mnist_like) -> ProfileRun:
     clone = copy_repository(
         tmp_path_factory.mktemp("experiments") / "repo", tiny_profile(mnist_like, VARIANTS), VARIANTS
     )
+    params = clone / "params.yaml"
+    before = params.read_bytes()
     make("repro", "PROFILE=tiny", cwd=clone)
+    changed = run("git", "status", "--porcelain", "--untracked-files=all", cwd=clone).stdout.splitlines()
+    kept = params.read_bytes() == before
+    without = make("check", "PROFILE=tiny", cwd=clone, check=False)
+    baseline = make("baseline", "PROFILE=tiny", cwd=clone, check=False)
+    gate = make("check", "PROFILE=tiny", cwd=clone, check=False)
+    kept_by_the_gates = params.read_bytes() == before
+    params.write_text(params.read_text().replace("\n  seed: 0 ", "\n  seed: 1 ", 1))  # train.seed: 1
+    stale = make("check", "PROFILE=tiny", cwd=clone, check=False)
+    params.write_bytes(before)
+    report = clone / "reports" / "tiny" / "index.md"
+    experiment = newest_experiment(clone, "tiny-")
+    return ProfileRun(clone, experiment, changed, kept, report, without, baseline, gate, stale, kept_by_the_gates)
+
+
+@pytest.fixture(scope="module")
+def clone(profile_run) -> Path:
+    """The clone with the tiny profile's experiment brought into its workspace (`dvc exp apply`) and
+    committed: the pipeline as a user who continues from it has it."""
+    clone = profile_run.clone
+    run("dvc", "exp", "apply", profile_run.experiment, cwd=clone)
+    run(*GIT, "add", "-A", cwd=clone)
+    run(*GIT, "commit", "-q", "-m", "tiny pipeline", cwd=clone)
     return clone
 
 
-def test_make_repro_changes_only_params_the_lock_and_the_metrics(clone):
-    changed = run("git", "status", "--porcelain", "--untracked-files=all", cwd=clone).stdout.splitlines()
-    paths = sorted(line[3:] for line in changed)
-    metrics = [f"metrics/{task}-{variant}.json" for task in TASKS for variant in VARIANTS]
-    assert paths == sorted(["dvc.lock", "params.yaml", *metrics])
-    run(*GIT, "add", "-A", cwd=clone)
-    run(*GIT, "commit", "-q", "-m", "tiny pipeline", cwd=clone)
+def test_a_profile_runs_as_an_experiment_and_leaves_the_workspace_as_it_was(profile_run):
+    assert profile_run.changed == [] and profile_run.params_kept
+    assert profile_run.report.read_text().startswith("# Recurrent variants compared")
+    shown = json.loads(run("dvc", "exp", "show", "--json", "-A", cwd=profile_run.clone).stdout)
+    names = {rev["name"] for baseline in shown for found in baseline.get("experiments") or [] for rev in found["revs"]}
+    assert profile_run.experiment in names
+
+
+def test_the_gate_and_a_baseline_read_the_profiles_experiment_and_never_write_params_yaml(profile_run):
+    assert profile_run.gate_without_baseline.returncode != 0
+    assert "NO BASELINE" in profile_run.gate_without_baseline.stdout
+    assert profile_run.baseline.returncode == 0, profile_run.baseline.stderr
+    baseline = yaml.safe_load((profile_run.clone / "baselines" / "tiny.yaml").read_text())
+    assert set(baseline["models"]) == {f"{task}-{variant}" for task in TASKS for variant in VARIANTS}
+    assert profile_run.gate.returncode == 0, profile_run.gate.stdout + profile_run.gate.stderr
+    title = f"Metrics of {profile_run.experiment} (profile tiny) against baselines/tiny.yaml: passed"
+    assert title in profile_run.gate.stdout
+    assert profile_run.params_kept_by_the_gates
+
+
+def test_the_gate_refuses_a_profile_run_that_the_params_no_longer_give(profile_run):
+    stale = profile_run.gate_after_a_params_edit
+    assert stale.returncode == 1 and "Traceback" not in stale.stderr
+    assert f"the newest run of profile tiny, {profile_run.experiment}, is stale" in stale.stderr
+    assert "run make repro PROFILE=tiny" in stale.stderr
 
 
 def test_dvc_metrics_show_is_clean(clone):
     result = run("dvc", "metrics", "show", cwd=clone)
     assert "failed" not in (result.stdout + result.stderr).lower()
-    assert "metrics/mnist-lnlstm.json" in result.stdout and "preset" not in result.stdout
+    assert "metrics/mnist-lnlstm.json" in result.stdout and "tutorial" not in result.stdout
 
 
 def model_uris(clone: Path) -> dict[str, str]:
@@ -213,7 +275,10 @@ def test_queued_sum_only_experiments_train_no_mnist_model_and_keep_their_metrics
     assert len(mlflow_runs(clone, "mnist")) == mnist_before  # no MNIST model trained
     runs = mlflow_runs(clone, "sum")
     assert len(runs) == sum_before + 2 * len(VARIANTS) and set(runs["status"]) == {"FINISHED"}
-    assert set(runs["tags.dvc.experiment"].dropna()) == {"sum-epochs-3", "sum-epochs-1"}
+    queued = runs["tags.dvc.experiment"].isin(["sum-epochs-3", "sum-epochs-1"])
+    assert queued.sum() == 2 * len(VARIANTS) and set(runs.loc[~queued, "tags.dvc.experiment"].dropna()) <= {
+        newest_experiment(clone, "tiny-")
+    }  # the profile's own run, before
     reproduce = runs.loc[runs["tags.dvc.experiment"] == "sum-epochs-1", "tags.reproduce"]
     assert all(command.startswith("dvc exp apply sum-epochs-1 && dvc repro train@sum-") for command in reproduce)
 

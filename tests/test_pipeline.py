@@ -13,7 +13,7 @@ import pytest
 
 from rnncompare.core import stagetimes
 from rnncompare.core.outputs import load_arrays
-from tests.clones import LOCAL_STATE
+from tests.clones import local_state
 from tests.conftest import (
     MNIST_LIKE_T10K,
     REPO_ROOT,
@@ -26,32 +26,33 @@ from tests.conftest import (
 DVC = str(Path(sys.executable).with_name("dvc"))
 
 
-def dvc(*arguments: str, cwd: Path, stdout_only: bool = False) -> str:
+def run_dvc(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
     # Stages run `python -m ...`: that must be this environment's Python, as under `make`.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    result = subprocess.run(
-        [DVC, *arguments],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=900,
+    return subprocess.run(
+        [DVC, *arguments], cwd=cwd, capture_output=True, text=True, timeout=900,
         env={**inherited_environment(), "PATH": path},
-    )
+    )  # fmt: skip
+
+
+def dvc(*arguments: str, cwd: Path, stdout_only: bool = False) -> str:
+    result = run_dvc(*arguments, cwd=cwd)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout if stdout_only else result.stdout + result.stderr
 
 
 def read_mnist_from(params: Path, mirror: Path) -> None:
     """Point mnist.sources at the tests' own MNIST-shaped mirror alone (it is not canonical MNIST)."""
-    text = re.sub(r"(?m)^  sources: .*$", f"  sources: ['{mirror}']", params.read_text())
-    params.write_text(re.sub(r"(?m)^  allow_non_canonical: false.*$", "  allow_non_canonical: true", text))
+    from dvc.utils.hydra import apply_overrides
+
+    apply_overrides(params, [f"mnist.sources=['{mirror}']", "mnist.allow_non_canonical=true"])
 
 
 @pytest.fixture
 def repository(tmp_path, mnist_like) -> Path:
     """A copy of the working tree, as a fresh git repository, with the CI profile applied."""
     copy = tmp_path / "repo"
-    shutil.copytree(REPO_ROOT, copy, ignore=lambda directory, names: [n for n in names if n in LOCAL_STATE])
+    shutil.copytree(REPO_ROOT, copy, ignore=local_state)
     (copy / "dvc.lock").unlink(missing_ok=True)
     default_params(copy)
     subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
@@ -73,6 +74,26 @@ def test_dvc_repro_builds_both_datasets_then_reruns_nothing(repository):
     second = dvc("repro", "generate_sum", "fetch_mnist", cwd=repository)
     assert "Running stage" not in second
     assert "didn't change, skipping" in second
+
+
+@pytest.mark.slow
+def test_a_stage_failing_under_plain_dvc_repro_names_what_dvc_removed_and_how_to_get_it_back(
+    repository, tmp_path, mnist_like
+):
+    from tests.conftest import corrupt
+
+    dvc("repro", "fetch_mnist", cwd=repository)
+    good = {path.name: path.read_bytes() for path in (repository / "data" / "mnist").iterdir()}
+    mirror = Path(shutil.copytree(mnist_like, tmp_path / "broken"))
+    corrupt(mirror / "t10k-images-idx3-ubyte.gz")
+    read_mnist_from(repository / "params.yaml", mirror)
+    failed = run_dvc("repro", "fetch_mnist", cwd=repository)
+    assert failed.returncode != 0 and "checksum mismatch for t10k-images-idx3-ubyte.gz" in failed.stderr
+    assert not (repository / "data" / "mnist").exists()  # DVC removed it before the stage ran
+    assert "DVC removed data/mnist before this stage ran; the last good ones, as dvc.lock describes them, come back " \
+           "with: dvc checkout fetch_mnist" in failed.stderr  # fmt: skip
+    dvc("checkout", "fetch_mnist", cwd=repository)
+    assert {path.name: path.read_bytes() for path in (repository / "data" / "mnist").iterdir()} == good
 
 
 @pytest.mark.slow

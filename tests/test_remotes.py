@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clones import GIT, TASKS, copy_repository, make, run, tiny_profile, trained_stages
+from tests.clones import GIT, TASKS, copy_repository, make, newest_experiment, run, tiny_profile, trained_stages
 from tests.test_tracking import free_port
 
 pytestmark = pytest.mark.slow
@@ -102,6 +102,21 @@ def teammate(origin: Path, folder: Path) -> Path:
     return clone
 
 
+def output_of(clone: Path, path: str, mode: str = "r") -> str | bytes:
+    """A file as the clone's newest profile run made it (git and the DVC cache of its experiment)."""
+    from dvc.api import DVCFileSystem
+
+    experiment = newest_experiment(clone, "tiny-")
+    commit = run("git", "rev-parse", f"refs/exps/{experiment_ref(clone, experiment)}", cwd=clone).stdout.strip()
+    with DVCFileSystem(str(clone), rev=commit).open(path, mode) as handle:
+        return handle.read()
+
+
+def experiment_ref(clone: Path, name: str) -> str:
+    listing = run("git", "for-each-ref", "--format=%(refname)", "refs/exps", cwd=clone).stdout.split()
+    return next(ref.removeprefix("refs/exps/") for ref in listing if ref.endswith(f"/{name}"))
+
+
 def check_restored_without_training(origin: Path, clone: Path, output: str) -> None:
     assert trained_stages(output) == []
     assert "Running stage 'evaluate@" not in output
@@ -109,8 +124,8 @@ def check_restored_without_training(origin: Path, clone: Path, output: str) -> N
         for stage in ("train", "evaluate"):
             assert f"Stage '{stage}@{task}-gru' is cached - skipping run" in output
         model, metrics = f"models/{task}-gru.keras", f"metrics/{task}-gru.json"
-        assert (clone / model).read_bytes() == (origin / model).read_bytes()
-        assert (clone / metrics).read_text() == (origin / metrics).read_text()
+        assert output_of(clone, model, "rb") == output_of(origin, model, "rb")
+        assert output_of(clone, metrics) == output_of(origin, metrics)
 
 
 def test_a_teammates_fresh_clone_restores_every_train_and_evaluate_stage_from_a_local_remote(origin, tmp_path):
@@ -122,15 +137,16 @@ def test_a_teammates_fresh_clone_restores_every_train_and_evaluate_stage_from_a_
     # The models' runs are in origin's MLflow store, not in this clone's: register says so, and
     # neither the champion file, the report nor the gate needs them.
     assert "lives in another store" in output and str(origin / "mlflow.db") in output
-    champion = json.loads((clone / "models" / "champion-mnist.json").read_text())
+    champion = json.loads(output_of(clone, "models/champion-mnist.json"))
     assert champion["version"] is None and "not registered: MLflow run" in champion["this_run"]["reason"]
-    report = (clone / "reports" / "compare" / "index.md").read_text()
+    report = (clone / "reports" / "tiny" / "index.md").read_text()
     assert f"in another store (sqlite:///{origin / 'mlflow.db'})" in report
     assert "No champion in this store's registry" in report
     baseline = tmp_path / "baseline.yaml"
     shutil.copy(clone / "baselines" / "ci.yaml", baseline)
-    run(".venv/bin/python", "-m", "stages.check", "--baseline", str(baseline), "--refresh", cwd=clone)
-    gate = run(".venv/bin/python", "-m", "stages.check", "--baseline", str(baseline), cwd=clone)
+    check = (".venv/bin/python", "-m", "rnncompare", "check", "--profile", "tiny", "--baseline", str(baseline))
+    run(*check, "--refresh", cwd=clone)
+    gate = run(*check, cwd=clone)
     assert "| mnist-gru | test.accuracy |" in gate.stdout
 
     predicted = run(".venv/bin/python", "-m", "rnncompare", "predict", "--champion", "sum", "--bits", "0110",
@@ -148,10 +164,10 @@ def test_a_teammates_fresh_clone_restores_every_train_and_evaluate_stage_over_ss
 
 def test_an_evaluation_change_reevaluates_restored_models_and_says_where_their_runs_are(origin, tmp_path):
     clone = teammate(origin, tmp_path)
-    evaluation = clone / "rnncompare" / "evaluation.py"
+    evaluation = clone / "rnncompare" / "training" / "evaluation.py"
     evaluation.write_text(evaluation.read_text() + "\n# a change that moves no number\n")
     result = make("repro", "PROFILE=tiny", cwd=clone)
     output = result.stdout + result.stderr
     assert trained_stages(output) == [] and "Running stage 'evaluate@sum-gru'" in output
     assert "test metrics not recorded in MLflow: MLflow run" in output
-    assert (clone / "metrics" / "sum-gru.json").read_text() == (origin / "metrics" / "sum-gru.json").read_text()
+    assert output_of(clone, "metrics/sum-gru.json") == output_of(origin, "metrics/sum-gru.json")

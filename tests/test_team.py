@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clones import GIT, copy_repository, make, run, tiny_profile
+from tests.clones import GIT, copy_repository, make, newest_experiment, run, tiny_profile
 from tests.conftest import REPO_ROOT
 from tests.test_tracking import free_port
 
@@ -47,11 +47,11 @@ def server(tmp_path_factory):
         assert started.returncode == 0, started.stdout + started.stderr
         yield {"folder": folder, "ports": ports, "uri": f"http://127.0.0.1:{ports['mlflow']}", "first_start": started}
     finally:
-        stopped = server_command(folder, "stop", ports)
         cluster = (folder / "postgres").resolve()
+        removed = server_command(folder, "remove", ports, "--yes")  # make server-remove YES=1
         left = [line for line in psutil_commands() if str(cluster) in line or f"--port {ports['mlflow']}" in line]
-        shutil.rmtree(cluster, ignore_errors=True)
-        assert stopped.returncode == 0 and not left, (stopped.stderr, left)  # no process left behind
+        assert removed.returncode == 0 and not left, (removed.stderr, left)  # no process left behind
+        assert not cluster.exists() and not folder.exists()
 
 
 def psutil_commands() -> list[str]:
@@ -86,9 +86,11 @@ def psql(server: dict, query: str) -> str:
 
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory, mnist_like, server) -> Path:
-    """A clone whose one-variant tiny pipeline recorded into the team server, committed."""
+    """A clone whose one-variant tiny pipeline recorded into the team server, brought into the
+    workspace (`dvc exp apply`) and committed."""
     clone = copy_repository(tmp_path_factory.mktemp("origin") / "repo", tiny_profile(mnist_like, VARIANTS), VARIANTS)
     make("repro", "PROFILE=tiny", cwd=clone, env={"MLFLOW_TRACKING_URI": server["uri"]})
+    run("dvc", "exp", "apply", newest_experiment(clone, "tiny-"), cwd=clone)
     run(*GIT, "add", "-A", cwd=clone)
     run(*GIT, "commit", "-q", "-m", "tiny pipeline", cwd=clone)
     return clone
@@ -243,3 +245,25 @@ def test_the_documented_upgrade_backs_the_database_up_and_keeps_every_run(server
     restarted = server_command(server["folder"], "start", server["ports"])
     assert restarted.returncode == 0, restarted.stderr
     assert {run.info.run_id: run.info.status for run in runs(server["uri"], "")} == before
+
+
+def test_a_deleted_clones_server_data_are_named_and_make_server_remove_deletes_them(server, tmp_path):
+    """As root, the cluster lives under the postgres user's home, named after the clone's path: it
+    outlives a deleted clone. A new clone at the same path is told the one command that removes it."""
+    folder = tmp_path / "clone" / ".mlflow-server"
+    ports = {"mlflow": free_port(), "postgres": free_port()}
+    started = server_command(folder, "start", ports)
+    assert started.returncode == 0, started.stderr
+    assert server_command(folder, "stop", ports).returncode == 0
+    cluster = (folder / "postgres").resolve()
+    shutil.rmtree(folder)  # the clone is deleted; as root, its cluster is not
+    if os.geteuid() == 0:
+        again = server_command(folder, "start", ports)
+        assert again.returncode == 1 and "Traceback" not in again.stderr
+        assert f"the PostgreSQL cluster {cluster} exists but its password file" in again.stderr
+        assert "`make server-remove`" in again.stderr
+    unasked = server_command(folder, "remove", ports)  # no terminal to ask on
+    assert unasked.returncode == 1 and "Say so with --yes (make server-remove YES=1)" in unasked.stderr
+    removed = server_command(folder, "remove", ports, "--yes")
+    assert removed.returncode == 0, removed.stderr
+    assert not cluster.exists() and not folder.exists()

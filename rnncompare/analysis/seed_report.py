@@ -11,6 +11,7 @@ from rnncompare.analysis.gate import load_baseline
 from rnncompare.analysis.seed_figures import plot_error_bars, plot_sweep, plot_validation_bands
 from rnncompare.analysis.seed_runs import SeedRun
 from rnncompare.analysis.statistics import CONFIDENCE, compare_pairs, ranking, summarize
+from rnncompare.config.metrics import metric_of
 from rnncompare.config.params import Params
 from rnncompare.core.nested import numbers
 from rnncompare.core.outputs import replaced_directory, write_json
@@ -18,18 +19,32 @@ from rnncompare.report.tables import COLUMNS, CURVE, TASKS, length_curve, traine
 
 # The metrics whose pairwise differences are tested, per task.
 TESTED = {"sum": ["test.mae", "test_20bits.mae"], "mnist": ["test.accuracy", "test.loss"]}
-LOWER_IS_BETTER = ("mae", "mse", "loss")
 
 
 def higher_is_better(metric: str) -> bool:
-    return not metric.endswith(LOWER_IS_BETTER)
+    found = metric_of(metric)
+    return found.higher_is_better if found else True
 
 
 def limits(metric: str) -> tuple[float, float]:
     """The values a metric can take: shares lie in [0, 1], errors and losses are never negative."""
-    if metric.endswith("accuracy") or ".within_" in metric or ".per_class_accuracy." in metric:
-        return (0.0, 1.0)
-    return (0.0, np.inf) if metric.endswith(LOWER_IS_BETTER) else (-np.inf, np.inf)
+    found = metric_of(metric)
+    return (found.low, found.high) if found else (-np.inf, np.inf)
+
+
+def target_line(model: str, metric: str, target: float, summary) -> str:
+    """Whether the mean over seeds reaches a target: at least it (higher is better) or at most it."""
+    higher = higher_is_better(metric)
+    misses = summary.mean < target if higher else summary.mean > target
+    edge = summary.low if higher else summary.high
+    if misses:
+        verdict = "**misses it**"
+    elif edge is not None and (edge < target if higher else edge > target):
+        side = "below" if higher else "above"
+        verdict = f"meets it; its interval reaches {side} ({edge:.4f}): more seeds would settle it"
+    else:
+        verdict = "meets it, with its whole interval"
+    return f"- {model}: {metric} {'≥' if higher else '≤'} {target:g}; the mean, {summary.mean:.4f}, {verdict}."
 
 
 def best_validation(task: str, history: dict[str, list[float]]) -> dict[str, float]:
@@ -102,15 +117,9 @@ def task_section(task: str, runs: list[SeedRun], models: list[str], params: Para
     if targets:
         lines += ["", "Targets (params.yaml `compare.targets`, set for the full defaults on mnist-mini):", ""]
         for model, wanted in targets.items():
-            for metric, floor in wanted.items():
-                summary = statistics[model][metric]
-                if summary.mean < floor:
-                    verdict = "**misses it**"
-                elif summary.low is not None and summary.low < floor:
-                    verdict = f"meets it; its interval reaches below ({summary.low:.4f}): more seeds would settle it"
-                else:
-                    verdict = "meets it, with its whole interval"
-                lines.append(f"- {model}: {metric} ≥ {floor:g}; the mean, {summary.mean:.4f}, {verdict}.")
+            lines += [
+                target_line(model, metric, target, statistics[model][metric]) for metric, target in wanted.items()
+            ]
     lines += ["", "<details><summary>Every metric: mean, standard deviation, 95% interval</summary>", ""]
     lines += ["| model | metric | mean | sd | 95% interval |", "|---|---|---:|---:|---|"]
     for model in models:

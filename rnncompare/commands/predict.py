@@ -12,6 +12,7 @@ model file the pipeline wrote (models/sum-lstm.keras: the MLflow model its train
 """
 
 import argparse
+import json
 from pathlib import Path
 
 import keras  # noqa: F401  loaded before run_stage, which then turns off Keras' progress bars
@@ -21,6 +22,7 @@ from rnncompare.config.params import load_params
 from rnncompare.core.errors import PipelineError, run_stage
 from rnncompare.data.idx import GIVEN_FILE_FIX, IMAGES_MAGIC, LABELS_MAGIC, read_idx
 from rnncompare.data.user_input import read_bits, read_png
+from rnncompare.experiments.dvc_experiments import newest_output
 from rnncompare.tracking import store
 from rnncompare.tracking.loading import champion_elsewhere, load_model, model_uri_of, require_task
 
@@ -56,7 +58,11 @@ def main() -> None:
         if arguments.model
         else f"models:/{settings.model_prefix}-{arguments.champion}@champion"
     )
-    model = load_model(uri, champion_elsewhere(arguments.champion) if arguments.champion else "")
+    hint = ""
+    if arguments.champion:
+        description = newest_output(f"models/champion-{arguments.champion}.json")
+        hint = champion_elsewhere(arguments.champion, json.loads(description) if description else None)
+    model = load_model(uri, hint)
     require_task(model, uri, task, option)
     if task == "sum":
         total = float(np.asarray(model.predict(inputs)).reshape(-1)[0])

@@ -290,7 +290,8 @@ class Params:
         for model, wanted in self.compare.targets.items():
             if model not in models:
                 raise invalid(
-                    f"a model of the pipeline, <task>-<variant>: {', '.join(models)}",
+                    f"a model of the pipeline, <task>-<variant>: {', '.join(models)} (a removed variant's "
+                    "targets go with it: delete the entry)",
                     key=("compare", "targets"),
                     value=model,
                 )
@@ -310,7 +311,7 @@ class Params:
             partner = tutorial.compared_with
             if partner is not None and partner not in [f"{tutorial.task}-{variant}" for variant in self.models]:
                 raise invalid(
-                    f"null, or a {tutorial.task} model of the pipeline",
+                    f"null, or a {tutorial.task} model of the pipeline (a removed variant: null)",
                     key=("tutorials", name, "compared_with"),
                     value=partner,
                 )

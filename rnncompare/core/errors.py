@@ -1,11 +1,12 @@
-"""The one exception type for failures a user can fix, and the entry point that reports them."""
+"""The one exception type for failures a user can fix, and the entry point that reports them (and,
+under DVC, what a failed stage lost: rnncompare/core/removed_outputs.py)."""
 
 import logging
 import signal
 import sys
 from collections.abc import Callable
 
-from rnncompare.core import stagetimes
+from rnncompare.core import removed_outputs, stagetimes
 
 
 class PipelineError(Exception):
@@ -28,8 +29,15 @@ def run_stage(main: Callable[[], None]) -> None:
     try:
         main()
         failed = False
+    except SystemExit as exit:
+        failed = exit.code not in (0, None)
+        raise
     except PipelineError as error:
         logging.getLogger("rnncompare").error("%s", error)
         sys.exit(1)
     finally:
+        if failed:
+            lost = removed_outputs.hint()
+            if lost:
+                logging.getLogger("rnncompare").error("%s", lost)
         stagetimes.record(failed)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from rnncompare.config.params import Params, load_params, read_yaml
 from rnncompare.core.errors import PipelineError
+from rnncompare.core.repository import repository_root
 
-# What the pipeline writes into git-tracked files: an experiment's outputs, not its inputs.
-OUTPUTS = ("dvc.lock", "metrics", "tutorials/dvc.lock")
+# What the pipeline runs: its code and its stages (its params are compared on their own).
+PIPELINE = ("rnncompare", "stages", "dvc.yaml", "tutorials/dvc.yaml")
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,12 @@ def dvc(*arguments: str) -> None:
         raise PipelineError(f"`dvc {' '.join(arguments)}` failed (exit {completed.returncode}); its output is above.")
 
 
-def git(*arguments: str) -> str:
-    return subprocess.run(["git", *arguments], capture_output=True, text=True, check=True).stdout
+def git(*arguments: str, cwd: Path | None = None) -> str:
+    return subprocess.run(["git", *arguments], capture_output=True, text=True, check=True, cwd=cwd).stdout
 
 
-def head() -> str:
-    return git("rev-parse", "HEAD").strip()
+def head(root: Path | None = None) -> str:
+    return git("rev-parse", "HEAD", cwd=root).strip()
 
 
 def untracked_files() -> list[str]:
@@ -42,9 +43,9 @@ def untracked_files() -> list[str]:
     return git("ls-files", "--others", "--exclude-standard").splitlines()
 
 
-def experiments() -> list[Experiment]:
+def experiments(root: Path | None = None) -> list[Experiment]:
     """Every finished experiment, oldest first."""
-    listing = git("for-each-ref", "--sort=creatordate", "--format=%(refname) %(objectname)", "refs/exps")
+    listing = git("for-each-ref", "--sort=creatordate", "--format=%(refname) %(objectname)", "refs/exps", cwd=root)
     found = []
     for line in listing.splitlines():
         reference, commit = line.split()
@@ -71,6 +72,25 @@ def params_at(commit: str) -> tuple[dict, Params]:
 
 
 def code_changed_since(commit: str) -> list[str]:
-    """The tracked files, outputs aside, in which the working tree differs from `commit`."""
-    excluded = [f":(exclude){path}" for path in (*OUTPUTS, "params.yaml")]
-    return git("diff", "--name-only", commit, "--", ".", *excluded).splitlines()
+    """The files of the pipeline's code and stages in which the working tree differs from `commit`."""
+    return git("diff", "--name-only", commit, "--", *PIPELINE).splitlines()
+
+
+def newest_output(path: str) -> str | None:
+    """A DVC-tracked output as the workspace has it, else as the newest experiment of this commit
+    made it (a profile's run), else None (also outside a repository)."""
+    root = repository_root()
+    if (root / path).is_file():
+        return (root / path).read_text()
+    try:
+        here = [found for found in experiments(root) if found.baseline == head(root)]
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    from dvc.api import DVCFileSystem
+
+    for found in reversed(here):
+        try:
+            return DVCFileSystem(str(root), rev=found.commit).read_text(path)
+        except (FileNotFoundError, OSError):
+            continue
+    return None

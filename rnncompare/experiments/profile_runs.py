@@ -33,19 +33,20 @@ def name_pattern(profile: str) -> re.Pattern:
     return re.compile(rf"^{re.escape(profile)}-\d{{8}}-\d{{6}}$")
 
 
-def run(profile: profiles.Profile, settings: list[str], pull: bool = False) -> Experiment:
-    """Run the pipeline under `settings` (the profile's and any more) as a DVC experiment in a
+def run(
+    profile: profiles.Profile | None, settings: list[str], pull: bool = False, name: str | None = None
+) -> Experiment:
+    """Run the pipeline under `settings` (a profile's and any more) as a DVC experiment in a
     temporary copy. Files git neither tracks nor ignores go along (`-C`)."""
-    name = f"{profile.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    name = name or f"{profile.name if profile else 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
     arguments = [argument for setting in settings for argument in ("--set-param", setting)]
     arguments += [argument for path in untracked_files() for argument in ("--copy-paths", path)]
-    log.info("profile %s: the pipeline as DVC experiment %s, in a temporary copy (params.yaml is left alone)",
-             profile.name, name)  # fmt: skip
+    log.info("the pipeline as DVC experiment %s, in a temporary copy (params.yaml is left alone)", name)
     try:
         dvc("exp", "run", "--temp", "--name", name, *arguments, *(["--pull"] if pull else []))
     except PipelineError:
         raise PipelineError(
-            f"experiment {name} (profile {profile.name}) failed: its output is above. Nothing in the workspace "
+            f"experiment {name} failed: its output is above. Nothing in the workspace "
             "changed: params.yaml, dvc.lock, metrics/ and the outputs are as they were, and so is every earlier "
             "experiment (`dvc exp show`)."
         ) from None

@@ -9,19 +9,16 @@ import mlflow
 from mlflow.exceptions import MlflowException
 
 from rnncompare.core.errors import PipelineError
-from rnncompare.core.repository import repository_root
 from rnncompare.tracking.store import store_name
 
 log = logging.getLogger(__name__)
 
 
-def champion_elsewhere(task: str) -> str:
-    """Why the pipeline's last register stage registered no champion in this store, if it said so."""
-    path = repository_root() / "models" / f"champion-{task}.json"
-    if not path.is_file():
-        return ""
-    this_run = json.loads(path.read_text()).get("this_run", {})
-    if this_run.get("version") is not None:
+def champion_elsewhere(task: str, description: dict | None) -> str:
+    """Why the pipeline's last register stage registered no champion in this store, if its
+    description of the champion (models/champion-<task>.json) says so."""
+    this_run = (description or {}).get("this_run", {})
+    if not description or this_run.get("version") is not None:
         return ""
     return f" The pipeline's best {task} model was {this_run.get('reason', 'not registered')}."
 

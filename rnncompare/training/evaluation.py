@@ -8,14 +8,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from rnncompare.config.metrics import NUM_CLASSES, SUM_TOLERANCE
 from rnncompare.config.params import Task
 from rnncompare.core.errors import PipelineError
 from rnncompare.core.outputs import replaced_file
 from rnncompare.training.inputs import Split
 from rnncompare.training.plots import save_confusion_png, save_sum_predictions_png
-
-SUM_TOLERANCE = 0.05  # the original tutorials' "accuracy": predictions within 0.05 of the true sum
-NUM_CLASSES = 10
 
 
 def sum_metrics(predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
