@@ -13,8 +13,9 @@ from pathlib import Path
 from rnncompare.config.params import load_params
 from rnncompare.core.errors import run_stage
 from rnncompare.core.outputs import write_json
+from rnncompare.evaluation.metrics import evaluate, load_model
+from rnncompare.evaluation.plots import write_plot
 from rnncompare.tracking import runs, store
-from rnncompare.training.evaluation import evaluate, load_model, write_plot
 from rnncompare.training.inputs import lengths_of_tests, load_tests
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ ALLOWED = {
     "data": {"core", "config"},
     "models": {"config"},
     "training": {"core", "config", "models"},
+    "evaluation": {"core", "config", "models", "training"},
     "tracking": {"core", "config"},
     "report": {"core", "config"},
     "analysis": {"core", "config", "report"},

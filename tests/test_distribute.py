@@ -15,7 +15,7 @@ import pytest
 from rnncompare.config.params import load_params
 from rnncompare.data.mnist import fetch_mnist
 from rnncompare.data.sums import generate
-from rnncompare.training.evaluation import evaluate
+from rnncompare.evaluation.metrics import evaluate
 from rnncompare.training.inputs import load_tests
 from tests.conftest import MNIST_MINI, REPO_ROOT, default_params, inherited_environment, run_module, write_profile
 from tests.test_pipeline import read_mnist_from

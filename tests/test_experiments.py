@@ -117,7 +117,7 @@ def test_the_gate_and_a_baseline_read_the_profiles_experiment_and_never_write_pa
 
 def test_the_gate_refuses_a_profile_run_that_the_params_no_longer_give(profile_run):
     stale = profile_run.gate_after_a_params_edit
-    assert stale.returncode == 1 and "Traceback" not in stale.stderr
+    assert stale.returncode != 0 and "Traceback" not in stale.stderr
     assert f"the newest run of profile tiny, {profile_run.experiment}, is stale" in stale.stderr
     assert "run make repro PROFILE=tiny" in stale.stderr
 

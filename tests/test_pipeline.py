@@ -315,7 +315,7 @@ def test_every_stage_depends_on_its_own_module_and_on_folders_of_rnncompare_not_
         assert not files and all((REPO_ROOT / dep).exists() for dep in code), (name, files)
 
 
-def test_the_report_and_the_gate_are_no_dependency_of_training():
+def test_the_report_and_the_gate_are_no_dependency_of_training_nor_evaluation_of_training():
     stages = pipeline_stages()
     training = [
         dep for name, stage in stages.items() if name.split(":")[1] in ("train", "evaluate") for dep in stage["deps"]
@@ -325,3 +325,6 @@ def test_the_report_and_the_gate_are_no_dependency_of_training():
     assert not [file for file in report_only if covered(file, training)]
     gate = {"rnncompare/commands/check.py", "rnncompare/analysis/gate.py", "rnncompare/commands/compare.py"}
     assert not [file for file in gate if any(covered(file, stage["deps"]) for stage in stages.values())]
+    scoring = imported_code("stages.evaluate") - imported_code("stages.train")
+    trains = [dep for name, stage in stages.items() if name.split(":")[1] == "train" for dep in stage["deps"]]
+    assert "rnncompare/evaluation/metrics.py" in scoring and not [file for file in scoring if covered(file, trains)]

@@ -164,7 +164,7 @@ def test_a_teammates_fresh_clone_restores_every_train_and_evaluate_stage_over_ss
 
 def test_an_evaluation_change_reevaluates_restored_models_and_says_where_their_runs_are(origin, tmp_path):
     clone = teammate(origin, tmp_path)
-    evaluation = clone / "rnncompare" / "training" / "evaluation.py"
+    evaluation = clone / "rnncompare" / "evaluation" / "metrics.py"
     evaluation.write_text(evaluation.read_text() + "\n# a change that moves no number\n")
     result = make("repro", "PROFILE=tiny", cwd=clone)
     output = result.stdout + result.stderr

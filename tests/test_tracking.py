@@ -148,7 +148,7 @@ def test_the_run_records_lineage_versions_device_and_how_to_reproduce(logged_run
 def test_the_logged_model_loads_with_pyfunc_and_predicts_as_the_keras_file(logged_run, mlflow_server, tiny_data):
     import mlflow
 
-    from rnncompare.training.evaluation import load_model
+    from rnncompare.evaluation.metrics import load_model
     from rnncompare.training.inputs import load_tests
 
     mlflow.set_tracking_uri(mlflow_server)

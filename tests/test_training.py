@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from rnncompare.core.errors import PipelineError
+from rnncompare.evaluation.metrics import confusion_matrix, mnist_metrics, sum_metrics
 from rnncompare.models.build import build_model
-from rnncompare.training.evaluation import confusion_matrix, mnist_metrics, sum_metrics
 from rnncompare.training.train import TrainOutputs, recipe, train
 from tests.conftest import TINY_SETTINGS, TINY_TRAINING, model_params, sum_params
 
@@ -34,7 +34,7 @@ def test_train_writes_model_history_and_summary(task, tiny_data, tiny_params, tm
 @pytest.mark.parametrize("layers", [1, 2])  # 1: XLA-compiled; 2: TF op determinism (which rules XLA out after it)
 def test_same_params_on_cpu_give_identical_weights_and_metrics(layers, tiny_data, tiny_params, tmp_path):
     """With dropout and per-epoch augmentation: every random draw is seeded."""
-    from rnncompare.training.evaluation import evaluate, load_model
+    from rnncompare.evaluation.metrics import evaluate, load_model
     from rnncompare.training.inputs import load_tests
 
     noisy = dataclasses.replace(tiny_params.train.mnist, dropout=0.2, augment_shift=0.1, augment_rotation=0.05)
@@ -132,7 +132,7 @@ def test_every_committed_tutorial_recipe_names_a_known_task_and_cell(tmp_path):
 def test_a_sum_model_trained_on_mixed_lengths_counts_at_every_length_it_saw(tmp_path):
     """sum.train_lengths: padded, masked batches; every length from 1 to 8 is then counted exactly."""
     from rnncompare.data.sums import generate
-    from rnncompare.training.evaluation import evaluate, load_model
+    from rnncompare.evaluation.metrics import evaluate, load_model
     from rnncompare.training.inputs import load_tests
     from rnncompare.training.train import Recipe
 

@@ -1,8 +1,5 @@
-"""Test-set metrics of a trained model, named plainly (`test.accuracy`, `test_50bits.within_0.05`),
-and the plot of them the evaluate stage writes: for MNIST the confusion matrix, for sum the
-predicted against the true sum at every test length."""
+"""Test-set metrics of a trained model, named plainly (`test.accuracy`, `test_50bits.within_0.05`)."""
 
-import csv
 from pathlib import Path
 
 import keras
@@ -11,9 +8,7 @@ import numpy as np
 from rnncompare.config.metrics import NUM_CLASSES, SUM_TOLERANCE
 from rnncompare.config.params import Task
 from rnncompare.core.errors import PipelineError
-from rnncompare.core.outputs import replaced_file
 from rnncompare.training.inputs import Split
-from rnncompare.training.plots import save_confusion_png, save_sum_predictions_png
 
 
 def sum_metrics(predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
@@ -64,36 +59,3 @@ def load_model(path: Path) -> keras.Model:
     import rnncompare.models.cells  # noqa: F401  registers the custom layers for safe-mode loading
 
     return keras.saving.load_model(path, safe_mode=True)
-
-
-def write_confusion_csv(path: Path, matrix: list[list[int]]) -> None:
-    """One row per test image, as DVC's confusion template expects: actual, predicted."""
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["actual", "predicted"])
-        for actual, row in enumerate(matrix):
-            for predicted, count in enumerate(row):
-                writer.writerows([[actual, predicted]] * count)
-
-
-def write_predictions_csv(path: Path, tests: dict, predictions: dict) -> None:
-    """Per test sequence: its test set, true sum and predicted sum (a DVC scatter plot)."""
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["test_set", "actual", "predicted"])
-        for name, (_, targets) in tests.items():
-            for actual, predicted in zip(targets.reshape(-1), predictions[name].reshape(-1), strict=True):
-                writer.writerow([name, f"{actual:g}", f"{predicted:.4f}"])
-
-
-def write_plot(task: Task, metrics: dict, tests: dict, predictions: dict, data: Path, picture: Path, title: str):
-    """The plot as data (.csv, for `dvc plots`) and as a picture; MNIST's confusion matrix moves out
-    of `metrics` into it."""
-    with replaced_file(data) as data_file, replaced_file(picture) as picture_file:
-        if task == "mnist":
-            matrix = metrics["test"].pop("confusion_matrix")
-            write_confusion_csv(data_file, matrix)
-            save_confusion_png(picture_file, matrix, title=title)
-        else:
-            write_predictions_csv(data_file, tests, predictions)
-            save_sum_predictions_png(picture_file, tests, predictions, title=title)
