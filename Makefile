@@ -22,8 +22,8 @@ FORCE:
 repro: $(VENV)/installed  ## run the pipeline (PROFILE=ci: as a DVC experiment, the workspace untouched)
 	$(RUN) repro $(if $(PROFILE),--profile $(PROFILE)) $(if $(filter 0,$(PULL)),--no-pull) $(foreach s,$(SET),--set '$(s)')
 
-test: $(VENV)/installed  ## the test suite, test files in parallel (TEST_WORKERS=1: one process)
-	python -m pytest -n $(or $(TEST_WORKERS),auto) --dist loadfile --durations=10
+test: $(VENV)/installed  ## the test suite in a shuffled order, files in parallel (TEST_WORKERS, TEST_ARGS)
+	python -m pytest -n $(or $(TEST_WORKERS),auto) --dist loadfile --durations=10 $(TEST_ARGS)
 
 check: $(VENV)/installed  ## the regression gate on the last run (PROFILE=ci: that profile's); table in reports/check.md
 	$(RUN) check $(if $(PROFILE),--profile $(PROFILE)) --report reports/check.md
