@@ -120,8 +120,7 @@ def profile_settings(clone: Path, profile: str) -> list[str]:
     """`--set-param` arguments for a profile's values, as `make repro PROFILE=...` passes them to DVC."""
     from rnncompare.experiments import profiles
 
-    found = profiles.load(profile, clone / "profiles")
-    settings = profiles.set_params(profiles.overrides(found, profiles.read_params(clone / "params.yaml")))
+    _, settings = profiles.settings_of(profile, clone / "params.yaml", clone / "profiles")
     return [argument for setting in settings for argument in ("--set-param", setting)]
 
 

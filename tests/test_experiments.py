@@ -60,6 +60,7 @@ class ProfileRun:
     gate: subprocess.CompletedProcess
     gate_after_a_params_edit: subprocess.CompletedProcess
     params_kept_by_the_gates: bool
+    baseline_models: set[str]  # what `make baseline` wrote into baselines/tiny.yaml
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,7 @@ def profile_run(tmp_path_factory, mnist_like) -> ProfileRun:
     kept = params.read_bytes() == before
     without = make("check", "PROFILE=tiny", cwd=clone, check=False)
     baseline = make("baseline", "PROFILE=tiny", cwd=clone, check=False)
+    baseline_models = set(yaml.safe_load((clone / "baselines" / "tiny.yaml").read_text())["models"])
     gate = make("check", "PROFILE=tiny", cwd=clone, check=False)
     kept_by_the_gates = params.read_bytes() == before
     params.write_text(params.read_text().replace("\n  seed: 0 ", "\n  seed: 1 ", 1))  # train.seed: 1
@@ -81,7 +83,9 @@ def profile_run(tmp_path_factory, mnist_like) -> ProfileRun:
     params.write_bytes(before)
     report = clone / "reports" / "tiny" / "index.md"
     experiment = newest_experiment(clone, "tiny-")
-    return ProfileRun(clone, experiment, changed, kept, report, without, baseline, gate, stale, kept_by_the_gates)
+    return ProfileRun(
+        clone, experiment, changed, kept, report, without, baseline, gate, stale, kept_by_the_gates, baseline_models
+    )
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +111,7 @@ def test_the_gate_and_a_baseline_read_the_profiles_experiment_and_never_write_pa
     assert profile_run.gate_without_baseline.returncode != 0
     assert "NO BASELINE" in profile_run.gate_without_baseline.stdout
     assert profile_run.baseline.returncode == 0, profile_run.baseline.stderr
-    baseline = yaml.safe_load((profile_run.clone / "baselines" / "tiny.yaml").read_text())
-    assert set(baseline["models"]) == {f"{task}-{variant}" for task in TASKS for variant in VARIANTS}
+    assert profile_run.baseline_models == {f"{task}-{variant}" for task in TASKS for variant in VARIANTS}
     assert profile_run.gate.returncode == 0, profile_run.gate.stdout + profile_run.gate.stderr
     title = f"Metrics of {profile_run.experiment} (profile tiny) against baselines/tiny.yaml: passed"
     assert title in profile_run.gate.stdout
@@ -255,7 +258,7 @@ def test_mlflow_models_serve_answers_a_request_for_each_champion(clone):
 
 def test_queued_sum_only_experiments_train_no_mnist_model_and_keep_their_metrics(clone):
     mnist_before, sum_before = len(mlflow_runs(clone, "mnist")), len(mlflow_runs(clone, "sum"))
-    for epochs in (3, 1):
+    for epochs in (4, 1):  # values no other test trains: none comes from the run-cache
         run("dvc", "exp", "run", "--queue", "-S", f"train.sum.epochs={epochs}", "-n", f"sum-epochs-{epochs}", cwd=clone)
     # The workers it starts run on in the background: they must not hold this test's output pipes.
     started = subprocess.run(
@@ -275,7 +278,7 @@ def test_queued_sum_only_experiments_train_no_mnist_model_and_keep_their_metrics
     assert len(mlflow_runs(clone, "mnist")) == mnist_before  # no MNIST model trained
     runs = mlflow_runs(clone, "sum")
     assert len(runs) == sum_before + 2 * len(VARIANTS) and set(runs["status"]) == {"FINISHED"}
-    queued = runs["tags.dvc.experiment"].isin(["sum-epochs-3", "sum-epochs-1"])
+    queued = runs["tags.dvc.experiment"].isin(["sum-epochs-4", "sum-epochs-1"])
     assert queued.sum() == 2 * len(VARIANTS) and set(runs.loc[~queued, "tags.dvc.experiment"].dropna()) <= {
         newest_experiment(clone, "tiny-")
     }  # the profile's own run, before
@@ -286,11 +289,11 @@ def test_queued_sum_only_experiments_train_no_mnist_model_and_keep_their_metrics
     experiments = {
         rev["name"]: rev for baseline in shown for found in baseline.get("experiments") or [] for rev in found["revs"]
     }
-    for name in ("sum-epochs-3", "sum-epochs-1"):
+    for name in ("sum-epochs-4", "sum-epochs-1"):
         metrics = experiments[name]["data"]["metrics"]
         assert metrics[f"metrics/{FIRST}.json"]["data"]["test"]["mae"] >= 0
         assert metrics["metrics/mnist-lnlstm.json"]["data"]["test"]["accuracy"] >= 0
-    plots = run("dvc", "plots", "diff", "sum-epochs-3", "sum-epochs-1", "--json", cwd=clone)
+    plots = run("dvc", "plots", "diff", "sum-epochs-4", "sum-epochs-1", "--json", cwd=clone)
     assert f"plots/history/{FIRST}.csv" in plots.stdout and "failed" not in plots.stderr
     assert not json.loads(plots.stdout).get("errors")
 
@@ -317,17 +320,25 @@ def check_the_champion_only_moves_forward(clone):
 
 def test_the_run_cache_restores_a_reverted_change_without_training(clone):
     before = {path.name: file_md5(path) for path in (clone / "models").glob("sum-*.keras")}
-    runs_before = len(mlflow_runs(clone, "sum"))
     params = clone / "params.yaml"
     text = params.read_text()
-    params.write_text(text.replace("    epochs: 2\n", "    epochs: 3\n", 1))
-    changed = make("repro", cwd=clone).stdout  # the queue trained exactly these params: restored
-    assert trained_stages(changed) == [] and f"Stage 'train@{FIRST}' is cached - skipping run" in changed
-    params.write_text(text)
-    back = make("repro", cwd=clone).stdout
-    assert trained_stages(back) == [] and f"Stage 'train@{FIRST}' is cached - skipping run" in back
-    assert {path.name: file_md5(path) for path in (clone / "models").glob("sum-*.keras")} == before
-    assert len(mlflow_runs(clone, "sum")) == runs_before
+    changed = text.replace("    epochs: 2\n", "    epochs: 3\n", 1)
+    assert changed != text
+    try:
+        params.write_text(changed)
+        make("repro", cwd=clone)  # trains the sum models for 3 epochs
+        runs = len(mlflow_runs(clone, "sum"))
+        params.write_text(text)
+        back = make("repro", cwd=clone).stdout
+        assert trained_stages(back) == [] and f"Stage 'train@{FIRST}' is cached - skipping run" in back
+        assert {path.name: file_md5(path) for path in (clone / "models").glob("sum-*.keras")} == before
+        params.write_text(changed)
+        again = make("repro", cwd=clone).stdout
+        assert trained_stages(again) == [] and f"Stage 'train@{FIRST}' is cached - skipping run" in again
+        assert len(mlflow_runs(clone, "sum")) == runs  # a restored stage records no run
+    finally:
+        params.write_text(text)
+        make("repro", cwd=clone)  # the workspace's outputs as the other tests find them
 
 
 def test_a_typo_in_params_stops_make_repro_before_any_stage_removes_an_output(clone):
@@ -378,14 +389,16 @@ def test_make_promote_moves_the_alias_by_hand_and_the_next_repro_keeps_it(clone)
 
     client = mlflow.MlflowClient(f"sqlite:///{clone / 'mlflow.db'}")
     champion = int(client.get_model_version_by_alias("rnncompare-sum", "champion").version)
-    other = next(
-        int(v.version) for v in client.search_model_versions("name = 'rnncompare-sum'") if int(v.version) != champion
-    )
-    make("promote", "TASK=sum", f"VERSION={other}", cwd=clone)
-    assert int(client.get_model_version_by_alias("rnncompare-sum", "champion").version) == other
-    described = json.loads((clone / "models" / "champion-sum.json").read_text())
-    assert described["version"] == other and described["this_run"]["reason"] == "promoted by hand (make promote)"
-    assert f"(version {other})" in (clone / "reports" / "compare" / "index.md").read_text()
-    again = make("repro", cwd=clone).stdout
-    assert "Running stage" not in again
-    assert int(client.get_model_version_by_alias("rnncompare-sum", "champion").version) == other
+    held = client.get_model_version("rnncompare-sum", str(champion))
+    other = int(client.create_model_version("rnncompare-sum", held.source, run_id=held.run_id, tags=held.tags).version)
+    try:
+        make("promote", "TASK=sum", f"VERSION={other}", cwd=clone)
+        assert int(client.get_model_version_by_alias("rnncompare-sum", "champion").version) == other
+        described = json.loads((clone / "models" / "champion-sum.json").read_text())
+        assert described["version"] == other and described["this_run"]["reason"] == "promoted by hand (make promote)"
+        assert f"(version {other})" in (clone / "reports" / "compare" / "index.md").read_text()
+        again = make("repro", cwd=clone).stdout
+        assert "Running stage" not in again
+        assert int(client.get_model_version_by_alias("rnncompare-sum", "champion").version) == other
+    finally:
+        make("promote", "TASK=sum", f"VERSION={champion}", cwd=clone)  # the champion the others expect

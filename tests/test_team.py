@@ -1,4 +1,4 @@
-"""A team's setup, for real: `rnncompare.server` (make server) starts MLflow's server on a PostgreSQL
+"""A team's setup, for real: `rnncompare server` (make server) starts MLflow's server on a PostgreSQL
 cluster of its own; a pipeline records into it; DVC's queue runs a sweep into it with two workers;
 experiments travel between clones through a git remote and a DVC remote; and the faults a team
 meets (the server down, killed mid-training, restarted) lose nothing and leave no run RUNNING.
@@ -106,7 +106,8 @@ def test_make_server_prints_the_uri_to_export_and_starting_twice_is_harmless(ser
 def test_a_pipeline_records_every_run_in_postgresql_and_models_download_through_the_server(server, origin, tmp_path):
     import mlflow
 
-    recorded = runs(server["uri"])
+    experiment = newest_experiment(origin, "tiny-")  # the profile's run that made origin's results
+    recorded = runs(server["uri"], f"tags.`dvc.experiment` = '{experiment}'")
     assert sorted(f"{model.data.tags['variant']}@{model.data.tags['task']}" for model in recorded) == [
         "gru@mnist",
         "gru@sum",
@@ -159,7 +160,9 @@ def test_experiments_travel_between_clones_through_git_and_dvc_remotes(server, o
     run("git", "remote", "add", "origin", str(bare), cwd=origin)
     run("git", "push", "-q", "origin", "HEAD:main", cwd=origin)
     run("dvc", "remote", "add", "--local", "-d", "team", str(storage), cwd=origin)
-    first = sorted(run("dvc", "exp", "list", "--name-only", cwd=origin).stdout.split())[0]  # one of the sweep's
+    first = "from-origin"
+    run("dvc", "exp", "run", "--temp", "-n", first, "-S", "train.sum.epochs=5", cwd=origin,
+        env={"MLFLOW_TRACKING_URI": server["uri"]})  # fmt: skip
     run("dvc", "exp", "push", "origin", first, cwd=origin)
 
     second = tmp_path / "second"
@@ -251,6 +254,7 @@ def test_a_deleted_clones_server_data_are_named_and_make_server_remove_deletes_t
     """As root, the cluster lives under the postgres user's home, named after the clone's path: it
     outlives a deleted clone. A new clone at the same path is told the one command that removes it."""
     folder = tmp_path / "clone" / ".mlflow-server"
+    folder.parent.mkdir()
     ports = {"mlflow": free_port(), "postgres": free_port()}
     started = server_command(folder, "start", ports)
     assert started.returncode == 0, started.stderr

@@ -70,7 +70,7 @@ def test_unknown_variant_names_the_defined_ones(tiny_params):
 
 def test_sum_metrics_follow_their_definitions():
     metrics = sum_metrics(np.array([[2.0], [3.04], [4.6], [0.4]]), np.array([[2.0], [3.0], [5.0], [1.0]]))
-    assert metrics["within_0.05"] == 0.5  # |error| < 0.05: the seed tutorials' accuracy
+    assert metrics["within_0.05"] == 0.5  # |error| < 0.05: the original tutorials' accuracy
     assert metrics["rounded_accuracy"] == 0.75
     assert metrics["mae"] == pytest.approx((0 + 0.04 + 0.4 + 0.6) / 4)
 

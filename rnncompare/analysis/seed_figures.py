@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from rnncompare.analysis.seed_runs import SeedRun  # noqa: E402
+from rnncompare.report.figures import save  # noqa: E402
 from rnncompare.report.tables import CURVE  # noqa: E402
 
 
@@ -28,9 +29,7 @@ def plot_error_bars(path: Path, task: str, statistics: dict, values: dict, metri
         axis.set_xticks(range(len(names)), [name.split("-", 1)[1] for name in names], rotation=20)
         axis.set(title=f"{task}: {metric}", ylabel="mean, 95% interval; dots: seeds")
         axis.grid(alpha=0.3, axis="y")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save(figure, path)
 
 
 def plot_validation_bands(path: Path, task: str, runs: list[SeedRun], models: list[str]) -> None:
@@ -53,9 +52,7 @@ def plot_validation_bands(path: Path, task: str, runs: list[SeedRun], models: li
         axis.set_yscale("log")
     axis.grid(alpha=0.3)
     axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save(figure, path)
 
 
 def plot_sweep(path: Path, sweeps: dict[str, dict[int, dict]], trained: str) -> None:
@@ -77,6 +74,4 @@ def plot_sweep(path: Path, sweeps: dict[str, dict[int, dict]], trained: str) -> 
         axis.grid(alpha=0.3)
     axes[1].set_yscale("log")
     axes[0].legend(fontsize=8, title=f"trained on {trained}; mean, 95% interval")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save(figure, path)

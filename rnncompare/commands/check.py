@@ -33,8 +33,7 @@ def models_of(params: Params) -> set[str]:
 
 def profile_metrics(name: str, params_path: Path) -> tuple[Params, dict, str]:
     """The params, metrics and title of the newest fresh run of a profile."""
-    profile = profiles.load(name)
-    settings = profiles.set_params(profiles.overrides(profile, profiles.read_params(params_path)))
+    profile, settings = profiles.settings_of(name, params_path)
     params = profiles.validated(params_path, settings, f"profile {profile.name} ({profile.path})")
     experiment = profile_runs.newest(profile, params_path, settings)
     current = profile_runs.metrics_of(experiment, sorted(models_of(params)))

@@ -44,10 +44,7 @@ def main() -> None:
     if arguments.seeds < 2:
         parser.error("--seeds must be at least 2: one seed has no spread")
     params = load_params(arguments.params)
-    settings = []
-    if arguments.profile:
-        profile = profiles.load(arguments.profile)
-        settings = profiles.set_params(profiles.overrides(profile, profiles.read_params(arguments.params)))
+    _, settings = profiles.settings_of(arguments.profile, arguments.params)
     settings += arguments.set
     out = arguments.out or Path("reports") / ("seeds" + (f"-{arguments.profile}" if arguments.profile else ""))
     again = f"make compare COMPARISON={arguments.name} COLLECT=1" + (

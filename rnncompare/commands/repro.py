@@ -41,8 +41,7 @@ def repro_in_workspace(pull: bool) -> None:
 
 def repro_as_experiment(profile_name: str | None, extra: list[str], name: str | None, params: Path, pull: bool):
     """The pipeline under a profile's values and `extra` settings, as a DVC experiment in a temporary copy."""
-    profile = profiles.load(profile_name) if profile_name else None
-    settings = profiles.set_params(profiles.overrides(profile, profiles.read_params(params))) if profile else []
+    profile, settings = profiles.settings_of(profile_name, params)
     described = [f"profile {profile.name} ({profile.path})"] if profile else []
     profiles.validated(params, settings + extra, " and ".join(described + extra) or "no settings")
     experiment = profile_runs.run(profile, settings + extra, pull, name)

@@ -29,10 +29,8 @@ def main() -> None:
     parser.add_argument("--params", type=Path, default=Path("params.yaml"))
     arguments = parser.parse_args()
     load_params(arguments.params)
-    settings = []
-    if arguments.profile:
-        profile = profiles.load(arguments.profile)
-        settings = profiles.set_params(profiles.overrides(profile, profiles.read_params(arguments.params)))
+    profile, settings = profiles.settings_of(arguments.profile, arguments.params)
+    if profile:
         profiles.validated(arguments.params, settings, f"profile {profile.name} ({profile.path})")
     queued = [argument for setting in settings + arguments.set for argument in ("--set-param", setting)]
     queued += [argument for path in untracked_files() for argument in ("--copy-paths", path)]

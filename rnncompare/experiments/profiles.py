@@ -114,6 +114,14 @@ def validated(params_path: Path, settings: list[str], described: str) -> Params:
         raise PipelineError(f"{params_path} with {described}:\n{error}") from None
 
 
+def settings_of(name: str | None, params_path: Path, folder: Path = PROFILES) -> tuple[Profile | None, list[str]]:
+    """A profile and its values as `key=value` settings for `dvc exp run --set-param`; no name: none."""
+    if not name:
+        return None, []
+    profile = load(name, folder)
+    return profile, set_params(overrides(profile, read_params(params_path)))
+
+
 def hydra_value(value) -> str:
     """A value in the override grammar `dvc exp run --set-param` reads (Hydra's)."""
     if value is None:

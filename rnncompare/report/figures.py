@@ -12,6 +12,13 @@ from rnncompare.core.nested import flatten  # noqa: E402
 from rnncompare.report.tables import BARS, CURVE, SWEEP_METRICS  # noqa: E402
 
 
+def save(figure, path: Path) -> None:
+    """A figure as a PNG, laid out, and closed (pyplot keeps every open one)."""
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
 def plot_lengths(path: Path, curves: dict[str, dict[int, dict]], training_lengths: str) -> None:
     """One panel per metric, one line per variant, against the sequence length (log scale)."""
     figure, axes = plt.subplots(1, len(SWEEP_METRICS), figsize=(11, 4))
@@ -24,9 +31,7 @@ def plot_lengths(path: Path, curves: dict[str, dict[int, dict]], training_length
     axes[0].set_ylim(-0.02, 1.02)
     axes[1].set_yscale("log")
     axes[0].legend(fontsize=8, title=f"trained on {training_lengths}")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save(figure, path)
 
 
 def plot_curves(path: Path, task: str, histories: dict) -> None:
@@ -39,9 +44,7 @@ def plot_curves(path: Path, task: str, histories: dict) -> None:
         axis.set_yscale("log")
     axis.grid(alpha=0.3)
     axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save(figure, path)
 
 
 def plot_bars(path: Path, task: str, metrics: dict) -> None:
@@ -56,6 +59,4 @@ def plot_bars(path: Path, task: str, metrics: dict) -> None:
     axis.set_xticks([i + width * (len(keys) - 1) / 2 for i in range(len(names))], names, rotation=20)
     axis.set(ylim=(0, 1.05), title=f"{task}: test metrics")
     axis.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save(figure, path)

@@ -35,13 +35,19 @@ def configure(seed: int, deterministic: bool, plan: Execution) -> None:
     """Seed every generator; with `deterministic`, make the backend's ops repeatable too.
 
     TensorFlow's op determinism rules XLA out (Keras then refuses to compile), so it is switched on
-    only for uncompiled runs; XLA on a CPU repeats itself bit for bit (tests/test_training.py)."""
+    only for uncompiled runs, and off again for a compiled one in the same process (a notebook, the
+    tests), where it would quietly cost the compilation; XLA on a CPU repeats itself bit for bit
+    (tests/test_training.py)."""
     keras.utils.set_random_seed(seed)
-    tensorflow = keras.backend.backend() == "tensorflow"
-    if deterministic and tensorflow and plan.jit_compile is not True:
-        import tensorflow as tf
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+    from tensorflow.python.framework import config as tf_config  # disable_op_determinism is not exported
 
+    if deterministic and plan.jit_compile is not True:
         tf.config.experimental.enable_op_determinism()
+    elif plan.jit_compile is True and tf_config.is_op_determinism_enabled():
+        tf_config.disable_op_determinism()
 
 
 def describe() -> dict[str, str]:
