@@ -12,7 +12,7 @@ CLASSES = 10
 
 
 class LayerNormLSTM(nn.Module):
-    """The layer-normalised LSTM of rnncompare/cells/lnlstm.py: each gate and the new cell state normalised."""
+    """The layer-normalised LSTM of rnncompare/models/cells/lnlstm.py: each gate and the new cell state normalised."""
 
     def __init__(self, inputs: int, units: int, forget_bias: float = 1.0, epsilon: float = 0.1):
         super().__init__()

@@ -47,7 +47,7 @@ NOISE = 1e-9
 
 def load_baseline(path: Path) -> tuple[dict[str, Rule], dict[str, dict[str, float]]]:
     if not Path(path).is_file():
-        raise PipelineError(f"baseline {path} not found; create it with `make baseline` (see README, CI gate).")
+        raise PipelineError(f"baseline {path} not found; create it with `make baseline` (docs/ci.md).")
     document = yaml.safe_load(Path(path).read_text()) or {}
     rules = {}
     for metric, rule in (document.get("rules") or {}).items():

@@ -74,7 +74,7 @@ def _gru(params: ModelParams, cudnn: bool, input_features: int, **options) -> la
 
 
 def _registered(params: ModelParams, cudnn: bool, input_features: int, **options) -> layers.Layer:
-    """One of our cells (rnncompare/cells), given `units` and whichever of the variant's other
+    """One of our cells (rnncompare/models/cells), given `units` and whichever of the variant's other
     params its constructor takes (e.g. forget_bias), in a generic keras.layers.RNN loop."""
     cell = registry.cell_class(params.cell)
     accepted = inspect.signature(cell.__init__).parameters

@@ -273,7 +273,7 @@ def start(server: Server) -> None:
         if process.poll() is not None or time.monotonic() > deadline:
             stop_mlflow(server)
             tail = logfile.read_text()[-2000:]
-            hint = " It may need `mlflow db upgrade` (README, Team setup)." if "upgrade" in tail.lower() else ""
+            hint = " It may need `mlflow db upgrade` (docs/team-setup.md)." if "upgrade" in tail.lower() else ""
             raise PipelineError(f"the MLflow server did not start; the end of {logfile}:\n{tail}{hint}")
         time.sleep(0.5)
     log.info("MLflow server on PostgreSQL, artifacts proxied from %s", artifacts)

@@ -66,8 +66,8 @@ def connect(settings: MlflowParams) -> str:
         if refused_credentials(error):
             raise PipelineError(
                 f"the MLflow tracking server {store_name(uri)} refused this client ({str(error)[:200]}): set "
-                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to an account of the server's (README, "
-                "Authentication)."
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to an account of the server's "
+                "(docs/team-setup.md, Authentication)."
             ) from None
         raise _unreachable(uri, f"{type(error).__name__}: {error}") from None
     return uri
@@ -97,7 +97,7 @@ def run_elsewhere(summary: dict, summary_path: Path) -> str | None:
         f"MLflow run {run_id} (named in {summary_path}) lives in another store: it was recorded in {recorded}, "
         f"not in {store_name(mlflow.get_tracking_uri())}. The model was trained elsewhere (restored from the DVC "
         "remote or the run-cache). Point MLFLOW_TRACKING_URI at the store that trained it (a team's server: "
-        "README, Team setup), or retrain it into this store (`dvc repro -f train@<task>-<variant>`)"
+        "docs/team-setup.md), or retrain it into this store (`dvc repro -f train@<task>-<variant>`)"
     )
 
 
