@@ -52,7 +52,7 @@ class ProfileRun:
 
     clone: Path
     experiment: str
-    changed: list[str]  # `git status` after the run
+    changed: list[str]  # `git status` after the run, and after the gates, the baseline and promote
     params_kept: bool  # params.yaml byte for byte
     report: Path
     gate_without_baseline: subprocess.CompletedProcess
@@ -61,6 +61,7 @@ class ProfileRun:
     gate_after_a_params_edit: subprocess.CompletedProcess
     params_kept_by_the_gates: bool
     baseline_models: set[str]  # what `make baseline` wrote into baselines/tiny.yaml
+    promote: subprocess.CompletedProcess  # `make promote` with no pipeline run in the workspace
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +82,15 @@ def profile_run(tmp_path_factory, mnist_like) -> ProfileRun:
     params.write_text(params.read_text().replace("\n  seed: 0 ", "\n  seed: 1 ", 1))  # train.seed: 1
     stale = make("check", "PROFILE=tiny", cwd=clone, check=False)
     params.write_bytes(before)
+    promote = make("promote", "TASK=sum", "VERSION=1", cwd=clone, check=False)
+    after = run("git", "status", "--porcelain", "--untracked-files=all", cwd=clone).stdout.splitlines()
+    changed += [line for line in after if line != " M baselines/tiny.yaml"]  # what `make baseline` writes, alone
     report = clone / "reports" / "tiny" / "index.md"
     experiment = newest_experiment(clone, "tiny-")
     return ProfileRun(
-        clone, experiment, changed, kept, report, without, baseline, gate, stale, kept_by_the_gates, baseline_models
-    )
+        clone, experiment, changed, kept, report, without, baseline, gate, stale, kept_by_the_gates, baseline_models,
+        promote,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +121,11 @@ def test_the_gate_and_a_baseline_read_the_profiles_experiment_and_never_write_pa
     title = f"Metrics of {profile_run.experiment} (profile tiny) against baselines/tiny.yaml: passed"
     assert title in profile_run.gate.stdout
     assert profile_run.params_kept_by_the_gates
+
+
+def test_make_promote_after_a_profiles_run_moves_the_alias_and_leaves_the_workspace_alone(profile_run):
+    assert profile_run.promote.returncode == 0, profile_run.promote.stderr
+    assert "the workspace holds no models/champion-sum.json: the registry's alias moved" in profile_run.promote.stderr
 
 
 def test_the_gate_refuses_a_profile_run_that_the_params_no_longer_give(profile_run):

@@ -1,10 +1,12 @@
 """Move a task's `champion` alias to a registered version by hand (`make promote TASK=sum VERSION=3`).
 
-The champion's description (models/champion-<task>.json) and the report follow, and dvc.lock
+Where the workspace holds the pipeline's outputs (`make repro`, or `dvc exp apply` of a profile's
+run), the champion's description (models/champion-<task>.json) and the report follow, and dvc.lock
 records them, so the next `dvc repro` keeps the alias where it was put.
 """
 
 import argparse
+import logging
 from pathlib import Path
 
 from rnncompare.config.params import load_params
@@ -12,6 +14,8 @@ from rnncompare.core.errors import run_stage
 from rnncompare.experiments.dvc_experiments import dvc
 from rnncompare.report.tables import TASKS
 from rnncompare.tracking import model_registry, store
+
+log = logging.getLogger(__name__)
 
 
 def main() -> None:
@@ -23,9 +27,11 @@ def main() -> None:
     params = load_params(arguments.params)
     store.connect(params.mlflow)
     this_run = model_registry.promote_by_hand(arguments.task, arguments.version, params.mlflow)
-    model_registry.write_champion(
-        Path(f"models/champion-{arguments.task}.json"), arguments.task, params.mlflow, this_run
-    )
+    description = Path(f"models/champion-{arguments.task}.json")
+    if not description.is_file():  # a profile's run is an experiment: its description stays in it
+        log.info("the workspace holds no %s: the registry's alias moved, nothing else follows it", description)
+        return
+    model_registry.write_champion(description, arguments.task, params.mlflow, this_run)
     dvc("commit", "--force", "--quiet", f"register@{arguments.task}")
     dvc("repro", "report")
 
