@@ -253,12 +253,14 @@ def test_the_documented_upgrade_backs_the_database_up_and_keeps_every_run(server
 def test_a_deleted_clones_server_data_are_named_and_make_server_remove_deletes_them(server, tmp_path):
     """As root, the cluster lives under the postgres user's home, named after the clone's path: it
     outlives a deleted clone. A new clone at the same path is told the one command that removes it."""
+    from rnncompare.team.server import Server, start_postgres, stop
+
     folder = tmp_path / "clone" / ".mlflow-server"
-    folder.parent.mkdir()
     ports = {"mlflow": free_port(), "postgres": free_port()}
-    started = server_command(folder, "start", ports)
-    assert started.returncode == 0, started.stderr
-    assert server_command(folder, "stop", ports).returncode == 0
+    folder.mkdir(parents=True)
+    first = Server(folder, "127.0.0.1", ports["mlflow"], ports["postgres"])
+    start_postgres(first)  # what `make server` starts first: the clone's cluster
+    stop(first)
     cluster = (folder / "postgres").resolve()
     shutil.rmtree(folder)  # the clone is deleted; as root, its cluster is not
     if os.geteuid() == 0:
