@@ -168,7 +168,7 @@ def test_experiments_travel_between_clones_through_git_and_dvc_remotes(server, o
     (second / ".venv").symlink_to((origin / ".venv").resolve())
     run("dvc", "remote", "add", "--local", "-d", "team", str(storage), cwd=second)
     make("pull", cwd=second)
-    run("dvc", "exp", "run", "-n", "from-second", "-S", "train.sum.epochs=2", cwd=second,
+    run("dvc", "exp", "run", "-n", "from-second", "-S", "train.sum.epochs=5", cwd=second,
         env={"MLFLOW_TRACKING_URI": server["uri"]})  # fmt: skip
     run("dvc", "exp", "push", "origin", "from-second", cwd=second)
 
