@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import REPO_ROOT, default_params_text
 
@@ -49,3 +50,12 @@ def test_stages_that_load_no_model_import_neither_keras_nor_tensorflow():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_install_puts_the_readmes_rnncompare_command_beside_python():
+    # The README runs `rnncompare predict ...` after `source .venv/bin/activate`.
+    command = Path(sys.executable).parent / "rnncompare"
+    assert command.is_file(), f"{command} missing: pyproject.toml's [project.scripts] names it"
+    result = subprocess.run([str(command), "--help"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "predict" in result.stdout
