@@ -99,6 +99,12 @@ def test_a_stage_failing_under_plain_dvc_repro_names_what_dvc_removed_and_how_to
     dvc("checkout", "fetch_mnist", cwd=repository)
     assert {path.name: path.read_bytes() for path in (repository / "data" / "mnist").iterdir()} == good
 
+    shutil.rmtree(repository / ".dvc" / "cache")  # as in a fresh clone: dvc.lock names what it never had
+    shutil.rmtree(repository / "data" / "mnist")
+    never_had = run_dvc("repro", "fetch_mnist", cwd=repository)
+    assert never_had.returncode != 0 and "checksum mismatch for t10k-images-idx3-ubyte.gz" in never_had.stderr
+    assert "DVC removed" not in never_had.stderr
+
 
 @pytest.mark.slow
 def test_dvc_repro_after_a_param_change_reruns_only_that_stage(repository):

@@ -9,7 +9,7 @@ from dvc.utils.hydra import apply_overrides
 
 from rnncompare.config.params import load_params, read_yaml
 from rnncompare.core.errors import PipelineError
-from rnncompare.experiments import profiles
+from rnncompare.experiments import dvc_experiments, profiles
 from tests.conftest import REPO_ROOT, default_params, write_profile
 
 
@@ -108,3 +108,41 @@ def test_the_committed_dvc_lock_is_that_of_the_mnist_mini_profile(params_copy):
             for part in key.split("."):
                 found = found[part]
             assert found == value, f"dvc.lock {stage}: {key} = {value!r}, params.yaml with mnist-mini: {found!r}"
+
+
+def git_in(repository, *arguments):
+    return subprocess.run(["git", *arguments], cwd=repository, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def run_given_an_untracked_cell(tmp_path):
+    """A repository whose HEAD lacks the cell module its working tree holds untracked, and a commit
+    holding it too, as DVC commits a profile's run that `--copy-paths` gave the file."""
+    repository = tmp_path / "repo"
+    (repository / "rnncompare" / "models" / "cells").mkdir(parents=True)
+    (repository / "rnncompare" / "__init__.py").write_text("")
+    git_in(repository, "init", "-q")
+    git_in(repository, "add", "-A")
+    git_in(repository, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base")
+    cell = repository / "rnncompare" / "models" / "cells" / "peephole.py"
+    cell.write_text("PEEPHOLE = 1\n")
+    git_in(repository, "add", "-A")
+    tree = git_in(repository, "write-tree").strip()
+    run = git_in(repository, "commit-tree", tree, "-p", "HEAD", "-m", "experiment").strip()
+    git_in(repository, "reset", "-q")  # the cell untracked again, as the user left it
+    return repository, run, cell
+
+
+def test_an_untracked_cell_the_run_was_given_unchanged_is_no_change_of_code(run_given_an_untracked_cell):
+    repository, run, cell = run_given_an_untracked_cell
+    assert git_in(repository, "status", "--porcelain") == "?? rnncompare/models/\n"
+    assert dvc_experiments.code_changed_since(run, repository) == []
+
+
+def test_an_untracked_cell_edited_or_added_after_the_run_is_a_change_of_code(run_given_an_untracked_cell):
+    repository, run, cell = run_given_an_untracked_cell
+    cell.write_text("PEEPHOLE = 2\n")
+    (cell.parent / "another.py").write_text("")
+    assert dvc_experiments.code_changed_since(run, repository) == [
+        "rnncompare/models/cells/another.py", "rnncompare/models/cells/peephole.py",
+    ]  # fmt: skip

@@ -35,18 +35,17 @@ def hint() -> str | None:
         entry = (yaml.safe_load(lock.read_text()) or {}).get("stages", {}).get(name)
     except (OSError, yaml.YAMLError):
         return None
+    # Outputs in neither DVC's cache nor git were never there to lose (a fresh clone's dvc.lock names
+    # outputs it has not built yet): a rerun makes them anew, and nothing needs saying.
     gone = [out for out in (entry or {}).get("outs", []) if not (root / out["path"]).exists()]
-    if not gone:
-        return None
     cached = [out["path"] for out in gone if _cached(root, out)]
     tracked = [out["path"] for out in gone if out["path"] not in cached and _in_git(root, out["path"])]
-    lost = [out["path"] for out in gone if out["path"] not in cached + tracked]
+    if not cached + tracked:
+        return None
     commands = ([f"dvc checkout {stage}"] if cached else []) + (
         [f"git checkout -- {' '.join(tracked)}"] if tracked else []
     )
-    text = f"DVC removed {', '.join(out['path'] for out in gone)} before this stage ran"
-    if commands:
-        text += f"; the last good ones, as dvc.lock describes them, come back with: {' && '.join(commands)}"
-    if lost:
-        text += f" ({', '.join(lost)}: in neither DVC's cache nor git, so a rerun makes them anew)"
-    return text + " (make repro does this itself)."
+    return (
+        f"DVC removed {', '.join(cached + tracked)} before this stage ran; the last good ones, as dvc.lock "
+        f"describes them, come back with: {' && '.join(commands)} (make repro does this itself)."
+    )

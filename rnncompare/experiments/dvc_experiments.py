@@ -71,9 +71,18 @@ def params_at(commit: str) -> tuple[dict, Params]:
         return read_yaml(text), load_params(Path(handle.name))
 
 
-def code_changed_since(commit: str) -> list[str]:
-    """The files of the pipeline's code and stages in which the working tree differs from `commit`."""
-    return git("diff", "--name-only", commit, "--", *PIPELINE).splitlines()
+def code_changed_since(commit: str, root: Path | None = None) -> list[str]:
+    """The files of the pipeline's code and stages in which the working tree differs from `commit`.
+    Untracked files count by their content: an experiment's commit holds the ones its run was given
+    (`--copy-paths`), which `git diff` alone calls deleted."""
+    changed = set(git("diff", "--name-only", commit, "--", *PIPELINE, cwd=root).splitlines())
+    for path in git("ls-files", "--others", "--exclude-standard", "--", *PIPELINE, cwd=root).splitlines():
+        held = git("ls-tree", commit, "--", path, cwd=root).split()
+        if held and held[2] == git("hash-object", "--", path, cwd=root).strip():
+            changed.discard(path)
+        else:
+            changed.add(path)
+    return sorted(changed)
 
 
 def newest_output(path: str) -> str | None:

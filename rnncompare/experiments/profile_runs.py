@@ -65,11 +65,10 @@ def newest(profile: profiles.Profile, params_path: Path, settings: list[str]) ->
         raise PipelineError(f"no run of profile {profile.name} on this commit{elsewhere}: run {command} first.")
     expected = profiles.applied(params_path, settings)
     for found in reversed(here):
-        ran_with = read_yaml(git_show(found.commit, "params.yaml"))
-        changed_code = code_changed_since(found.commit)
-        if ran_with == expected and not changed_code:
+        if read_yaml(git_show(found.commit, "params.yaml")) == expected and not code_changed_since(found.commit):
             return found
     latest = here[-1]
+    changed_code = code_changed_since(latest.commit)  # the reason is the newest run's
     reason = (
         f"{', '.join(changed_code[:3])} changed since"
         if changed_code
