@@ -417,6 +417,8 @@ def test_make_promote_moves_the_alias_by_hand_and_the_next_repro_keeps_it(clone)
         described = json.loads((clone / "models" / "champion-sum.json").read_text())
         assert described["version"] == other and described["this_run"]["reason"] == "promoted by hand (make promote)"
         assert f"(version {other})" in (clone / "reports" / "compare" / "index.md").read_text()
+        twice = make("promote", "TASK=sum", f"VERSION={other}", cwd=clone)
+        assert f"alias champion already at version {other}; nothing moved" in twice.stderr
         again = make("repro", cwd=clone).stdout
         assert "Running stage" not in again
         assert int(client.get_model_version_by_alias("rnncompare-sum", "champion").version) == other

@@ -8,6 +8,7 @@ The tests share one server and one clone and run in file order.
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -137,7 +138,7 @@ def test_a_sweep_through_the_queue_with_two_workers_loses_no_run_metric_or_artif
     assert len(new) == 2 and {run.data.tags["task"] for run in new} == {"sum"}
     assert {run.info.status for run in new} == {"FINISHED"}
     experiments = {run.data.tags["dvc.experiment"] for run in new}
-    assert len(experiments) == 2
+    assert len(experiments) == 2 and all(re.fullmatch(r"sweep-\d{8}-\d{6}-[12]", name) for name in experiments)
     shown = json.loads(run("dvc", "exp", "show", "--json", cwd=origin).stdout)
     by_name = {
         experiment["name"]: experiment["data"]["metrics"]["metrics/sum-gru.json"]["data"]["test"]["mae"]

@@ -244,7 +244,8 @@ def write_page(comparison: str, runs: list[SeedRun], models: list[str], params: 
         "latest comparison) and group them by variant.",
         "",
         "Intervals are over training seeds on fixed data: they say how much the seed moves a result, not how "
-        "much another test set would (about 0.14 points of accuracy at 98% on 10,000 images).",
+        "much another test set would (an accuracy p on n images moves by about sqrt(p(1 - p) / n): 0.14 points "
+        "at 98% on MNIST's 10,000).",
     ]
     records = {}
     with replaced_directory(out) as folder:

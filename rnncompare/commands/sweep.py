@@ -8,12 +8,16 @@ grid syntax); the queue runs them --jobs at a time, then `dvc exp show` shows ea
 """
 
 import argparse
+import logging
+import time
 from pathlib import Path
 
 from rnncompare.config.params import load_params
 from rnncompare.core.errors import run_stage
 from rnncompare.experiments import profiles
 from rnncompare.experiments.dvc_experiments import dvc, untracked_files
+
+log = logging.getLogger(__name__)
 
 # `dvc exp show --drop` takes a regular expression that must match a column's whole name: every
 # column but the experiment's name, each model's test accuracy (MNIST) or mean absolute error (sum),
@@ -34,9 +38,11 @@ def main() -> None:
         profiles.validated(arguments.params, settings, f"profile {profile.name} ({profile.path})")
     queued = [argument for setting in settings + arguments.set for argument in ("--set-param", setting)]
     queued += [argument for path in untracked_files() for argument in ("--copy-paths", path)]
-    dvc("exp", "run", "--queue", *queued)
+    name = f"sweep-{time.strftime('%Y%m%d-%H%M%S')}"  # DVC numbers a grid's experiments: <name>-1, <name>-2, ...
+    dvc("exp", "run", "--queue", "--name", name, *queued)
     dvc("exp", "run", "--run-all", "--jobs", str(arguments.jobs))
     dvc("exp", "show", "--only-changed", "--drop", SCORES)
+    log.info("the sweep's experiments are %s-1, %s-2, ... in the table above (dvc exp show lists them all)", name, name)
 
 
 if __name__ == "__main__":

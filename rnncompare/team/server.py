@@ -298,14 +298,15 @@ def stop_mlflow(server: Server) -> None:
     server.pid_file.unlink(missing_ok=True)
 
 
-def stop(server: Server) -> None:
+def stop(server: Server, removing: bool = False) -> None:
     stop_mlflow(server)
     data = server.cluster.resolve() if server.cluster.exists() else None
     if data and (data / "PG_VERSION").exists():
         pg_ctl = [str(postgres_binaries() / "pg_ctl"), "-D", str(data)]
         if subprocess.run(as_postgres_owner([*pg_ctl, "status"]), capture_output=True).returncode == 0:
             run(as_postgres_owner([*pg_ctl, "-m", "fast", "-w", "stop"]), "stopping PostgreSQL")
-    log.info("stopped the MLflow server and PostgreSQL; their data stay in %s", server.folder)
+    if not removing:
+        log.info("stopped the MLflow server and PostgreSQL; their data stay in %s", server.folder)
 
 
 def remove(server: Server) -> list[Path]:
@@ -313,7 +314,7 @@ def remove(server: Server) -> list[Path]:
     server's folder (artifacts, password file, backups, logs). Returns what was deleted."""
     data = cluster_location(server)
     if server.folder.exists():
-        stop(server)
+        stop(server, removing=True)
     elif (data / "PG_VERSION").is_file():  # a cluster whose clone is gone: stop it all the same
         pg_ctl = [str(postgres_binaries() / "pg_ctl"), "-D", str(data)]
         if subprocess.run(as_postgres_owner([*pg_ctl, "status"]), capture_output=True).returncode == 0:

@@ -146,8 +146,15 @@ def promote_by_hand(task: str, version: int, settings: MlflowParams) -> dict:
         raise PipelineError(
             f"{name} has no version {version} in {mlflow.get_tracking_uri()}; see its versions in `make ui`."
         ) from None
+    try:
+        held = int(client.get_model_version_by_alias(name, ALIAS).version)
+    except MlflowException:
+        held = None
     client.set_registered_model_alias(name, ALIAS, str(version))
     reason = "promoted by hand (make promote)"
     client.set_model_version_tag(name, str(version), champion.DECISION_TAG, reason)
-    log.info("%s: alias %s moved to version %d by hand", name, ALIAS, version)
+    if held == version:
+        log.info("%s: alias %s already at version %d; nothing moved", name, ALIAS, version)
+    else:
+        log.info("%s: alias %s moved to version %d by hand", name, ALIAS, version)
     return {"version": version, "promoted": True, "reason": reason}
