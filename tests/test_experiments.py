@@ -270,14 +270,13 @@ def test_mlflow_models_serve_answers_a_request_for_each_champion(clone):
 class Queued:
     """Two sum-only experiments run by DVC's queue, 2 at a time, and the runs MLflow held before."""
 
-    mnist_before: int
     sum_before: int
     status: str  # `dvc queue status` at the end
 
 
 @pytest.fixture(scope="module")
 def queued(clone) -> Queued:
-    mnist_before, sum_before = len(mlflow_runs(clone, "mnist")), len(mlflow_runs(clone, "sum"))
+    sum_before = len(mlflow_runs(clone, "sum"))
     for epochs in (4, 1):  # values only these experiments train: none comes from the run-cache
         run("dvc", "exp", "run", "--queue", "-S", f"train.sum.epochs={epochs}", "-n", f"sum-epochs-{epochs}", cwd=clone)
     # The workers it starts run on in the background: they must not hold this test's output pipes.
@@ -293,17 +292,20 @@ def queued(clone) -> Queued:
             time.sleep(5)
     finally:
         run("dvc", "queue", "stop", cwd=clone, check=False)  # leave no worker behind
-    return Queued(mnist_before, sum_before, status)
+    return Queued(sum_before, status)
 
 
 def test_queued_sum_only_experiments_train_no_mnist_model_and_keep_their_metrics(clone, queued):
-    mnist_before, sum_before, status = queued.mnist_before, queued.sum_before, queued.status
+    sum_before, status = queued.sum_before, queued.status
     assert status.count("Success") == 2, status
 
-    assert len(mlflow_runs(clone, "mnist")) == mnist_before  # no MNIST model trained
+    # Counted by the experiments' own tags: other tests of this module record runs in the same store.
+    names = ["sum-epochs-4", "sum-epochs-1"]
+    mnist = mlflow_runs(clone, "mnist")
+    assert "tags.dvc.experiment" not in mnist or not mnist["tags.dvc.experiment"].isin(names).any()  # no MNIST model
     runs = mlflow_runs(clone, "sum")
-    queued = runs["tags.dvc.experiment"].isin(["sum-epochs-4", "sum-epochs-1"])
-    assert len(runs) == sum_before + 2 * len(VARIANTS) and queued.sum() == 2 * len(VARIANTS)
+    queued = runs["tags.dvc.experiment"].isin(names)
+    assert len(runs) >= sum_before + 2 * len(VARIANTS) and queued.sum() == 2 * len(VARIANTS)
     assert set(runs.loc[queued, "status"]) == {"FINISHED"}  # (a test that fails a stage on purpose leaves its own)
     reproduce = runs.loc[runs["tags.dvc.experiment"] == "sum-epochs-1", "tags.reproduce"]
     assert all(command.startswith("dvc exp apply sum-epochs-1 && dvc repro train@sum-") for command in reproduce)
